@@ -1,0 +1,840 @@
+/*
+ * job.c - block template -> coinbase, merkle branch, targets; the share
+ * check; the block for submitblock.
+ *
+ * Everything here is consensus-critical: one wrong byte and every block the
+ * pool finds is invalid while shares still look fine.  So the layout of the
+ * coinbase is written out in one place (cb_head/cb_tail), numbers go through
+ * explicit little-endian stores, and the test rebuilds real blocks from
+ * their own bytes.
+ *
+ * The share check is the hot path.  Its cost is SHA-256 compressions:
+ * the coinbase tail after the midstate (two or three blocks), one more for
+ * the txid's second hash, three per merkle level (64-byte message = data
+ * block + padding block, then 32 bytes) and three for the 80-byte header.
+ * Nothing else in it allocates or loops over anything but the branch.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+
+/*
+ * Coinbase version 2, as Bitcoin Core's own block assembler writes it
+ * (CMutableTransaction's default).  Version 2 only enables BIP 68 relative
+ * lock times, which never apply to a coinbase input, so 1 would be equally
+ * valid; 2 keeps our blocks indistinguishable from the node's.
+ */
+#define CB_VERSION 2
+#define CB_SEQUENCE 0xffffffffu	/* final; locktime 0 is then moot anyway */
+#define CB_SCRIPTSIG_AT 42	/* version 4, vin count 1, outpoint 36, len 1 */
+#define MAX_MONEY ((int64_t)21000000 * 100000000)
+#define COMMIT_MIN 38		/* OP_RETURN push36 aa21a9ed commitment[32] */
+#define WITNESS_LEN 34		/* one stack item: count 1, length 32, zeros */
+/* Largest coinbase job_init builds: head, sequence, 2 outputs, locktime. */
+#define CB_MAX (CB_SCRIPTSIG_AT + JOB_SCRIPTSIG_MAX + 4 + 1 + \
+	(8 + 1 + JOB_SCRIPT_MAX) + (8 + 1 + JOB_COMMITMENT_MAX) + 4)
+
+/* Pushes of at most 75 bytes are one opcode, lengths below 0xfd one byte,
+ * which keeps the layout fixed.  And the longest scriptSig, height (<= 5
+ * bytes: heights are < 2^31), whole tag and extranonce, is within
+ * consensus, so nothing is ever cut but the tag to JOB_TAG_MAX. */
+_Static_assert(JOB_EN1_SIZE + JOB_EN2_MAX <= 75 && JOB_TAG_MAX <= 75 &&
+    JOB_SCRIPTSIG_MAX < 0xfd && JOB_SCRIPT_MAX < 0xfd &&
+    JOB_COMMITMENT_MAX < 0xfd, "one-byte pushes and lengths");
+_Static_assert(5 + 1 + JOB_TAG_MAX + 1 + JOB_EN1_SIZE + JOB_EN2_MAX <=
+    JOB_SCRIPTSIG_MAX, "scriptSig room");
+
+static const uint8_t commit_magic[6] = { 0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed };
+static const char hexdig[] = "0123456789abcdef";
+
+static void
+le32_store(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void
+le64_store(uint8_t *p, uint64_t v)
+{
+	le32_store(p, (uint32_t)v);
+	le32_store(p + 4, (uint32_t)(v >> 32));
+}
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* ---- hex ---- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (n > SIZE_MAX / 2 || hexlen != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hi = hexval((unsigned char)hex[2 * i]);
+		lo = hexval((unsigned char)hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Like hex_encode without the NUL; returns the end. */
+static char *
+put_hex(char *p, const uint8_t *in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*p++ = hexdig[in[i] >> 4];
+		*p++ = hexdig[in[i] & 15];
+	}
+	return p;
+}
+
+void
+hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	*put_hex(out, in, n) = '\0';
+}
+
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (hexval((unsigned char)s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+/* ---- targets ---- */
+
+int
+target_meets(const uint8_t hash[32], const uint8_t target[32])
+{
+	int i;
+
+	for (i = 31; i >= 0; i--)
+		if (hash[i] != target[i])
+			return hash[i] < target[i];
+	return 1;
+}
+
+/*
+ * Compact nBits as Bitcoin's arith_uint256::SetCompact reads it: a 23-bit
+ * mantissa, a sign bit, a byte exponent.  Each mantissa byte lands at byte
+ * exponent-3+k; a nonzero byte at 32 or beyond is exactly Core's overflow
+ * rule.  Zero is rejected too: no hash can meet it.
+ */
+int
+target_from_bits(uint32_t bits, uint8_t target[32])
+{
+	uint32_t exp = bits >> 24, mant = bits & 0x007fffffu;
+	uint8_t b;
+	int k;
+
+	memset(target, 0, 32);
+	if (exp < 3) {
+		mant >>= 8 * (3 - exp);
+		exp = 3;
+	}
+	if (mant == 0 || (bits & 0x00800000u) != 0)
+		return -1;
+	for (k = 0; k < 3; k++) {
+		b = (uint8_t)(mant >> (8 * k));
+		if (b == 0)
+			continue;
+		if (exp - 3 + (uint32_t)k >= 32) {
+			memset(target, 0, 32);
+			return -1;
+		}
+		target[exp - 3 + (uint32_t)k] = b;
+	}
+	return 0;
+}
+
+/*
+ * target = floor(0xFFFF * 2^208 / diff), exactly, for the double diff as
+ * given: diff = m * 2^(e-53) with a 53-bit integer m, so the target is
+ * floor(0xFFFF * 2^s / m) with s = 261 - e, a long division of a
+ * (16+s)-bit number by m, byte by byte (remainder < m < 2^53, so r * 256
+ * fits 64 bits).  No rounding at all and no long double: every platform
+ * gets the same target.  (A decimal like 1e-5 is not exactly a double, so
+ * its target differs from 65535e5 * 2^208 in the 17th digit.)  Quotients
+ * that are certainly >= 2^256 are cut short by a double pre-check.
+ */
+int
+target_from_diff(double diff, uint8_t target[32])
+{
+	uint64_t m, r = 0, q, head;
+	int e, s, nbytes, i, at;
+
+	memset(target, 0, 32);
+	if (!(diff > 0) || !isfinite(diff))
+		return -1;
+	if (65535.0 / diff >= 562949953421312.0)	/* 2^49 */
+		goto saturate;
+	m = (uint64_t)ldexp(frexp(diff, &e), 53);
+	s = 208 + 53 - e;
+	if (s < 0)		/* 0xFFFF * 2^s < 2^16 <= m / 2^36 */
+		return 0;
+	head = (uint64_t)0xffff << (s % 8);	/* then s / 8 zero bytes */
+	nbytes = s / 8 + 3;
+	for (i = 0; i < nbytes; i++) {
+		r = r << 8 | (i < 3 ? (head >> (8 * (2 - i))) & 0xff : 0);
+		q = r / m;
+		r %= m;
+		at = nbytes - 1 - i;
+		if (at >= 32 && q != 0)
+			goto saturate;
+		if (at < 32)
+			target[at] = (uint8_t)q;
+	}
+	return 0;
+saturate:
+	memset(target, 0xff, 32);
+	return 0;
+}
+
+/* diff1 / value from the top 64 bits of value: one rounding to double,
+ * one for the division, and < 2^-56 from the bits ignored. */
+double
+target_to_diff(const uint8_t value[32])
+{
+	uint64_t m = 0;
+	int top = 31, i;
+
+	while (top >= 0 && value[top] == 0)
+		top--;
+	if (top < 0)
+		return DBL_MAX;
+	for (i = top; i > top - 8; i--)
+		m = m << 8 | (i >= 0 ? value[i] : 0);
+	/* value ~= m * 2^(8 * (top - 7)) */
+	return ldexp(65535.0 / (double)m, 208 - 8 * (top - 7));
+}
+
+/* ---- templates ---- */
+
+void
+tmpl_ref(struct tmpl *t)
+{
+	t->refs++;
+}
+
+void
+tmpl_unref(struct tmpl *t)
+{
+	if (t == NULL || --t->refs > 0)
+		return;
+	free(t->commitment);
+	free(t->txid);
+	free(t->txhex);
+	free(t);
+}
+
+/*
+ * The branch for index 0: the sibling of the coinbase's node at every
+ * level.  row holds the known nodes of a level, positions 1..m-1; the next
+ * level's position j (j >= 1) hashes positions 2j and 2j+1 (the last one
+ * paired with itself when m is odd).  j-1 < 2j-1, so the level is rewritten
+ * in place.
+ */
+static int
+merkle_branch(struct tmpl *t)
+{
+	uint8_t (*row)[32], pair[64];
+	size_t m = t->ntx + 1, j;
+
+	t->nbranch = 0;
+	if (t->ntx == 0)
+		return 0;
+	if (t->ntx > SIZE_MAX / 32 || (row = malloc(t->ntx * 32)) == NULL)
+		return -1;
+	memcpy(row, t->txid, t->ntx * 32);
+	for (; m > 1; m = (m + 1) / 2) {
+		if (t->nbranch == JOB_MAX_BRANCH) {
+			free(row);
+			return -1;
+		}
+		memcpy(t->branch[t->nbranch++], row[0], 32);
+		for (j = 1; j < (m + 1) / 2; j++) {
+			memcpy(pair, row[2 * j - 1], 32);
+			memcpy(pair + 32, row[2 * j < m - 1 ? 2 * j : 2 * j - 1],
+			    32);
+			sha256d(pair, 64, row[j - 1]);
+		}
+	}
+	free(row);
+	return 0;
+}
+
+int
+tmpl_finish(struct tmpl *t)
+{
+	t->refs = 1;
+	if (target_from_bits(t->bits, t->target) < 0)
+		return -1;
+	return merkle_branch(t);
+}
+
+/* Raw text of string member key (escapes not decoded: hex has none), or
+ * NULL when it is missing or no string. */
+static const char *
+get_raw(const struct json_doc *d, int obj, const char *key, size_t *len)
+{
+	int i = json_get(d, obj, key);
+
+	if (json_type(d, i) != JSON_STRING)
+		return NULL;
+	*len = d->toks[i].len;
+	return d->src + d->toks[i].start;
+}
+
+/* A 64-digit display-order hash, stored in internal order. */
+static int
+get_hash(const struct json_doc *d, int obj, const char *key, uint8_t out[32])
+{
+	const char *s;
+	size_t len;
+	uint8_t b[32];
+	int i;
+
+	if ((s = get_raw(d, obj, key, &len)) == NULL ||
+	    hex_decode(s, len, b, 32) < 0)
+		return -1;
+	for (i = 0; i < 32; i++)
+		out[i] = b[31 - i];
+	return 0;
+}
+
+static int
+get_int(const struct json_doc *d, int obj, const char *key, int64_t min,
+    int64_t max, int64_t *out)
+{
+	int i = json_get(d, obj, key);
+
+	if (json_type(d, i) != JSON_NUMBER || json_int64(d, i, out) < 0)
+		return -1;
+	return *out >= min && *out <= max ? 0 : -1;
+}
+
+/* A 32-bit field given either as a JSON number (Core writes version as a
+ * signed int32) or as 8 hex digits of the number (bits, always). */
+static int
+get_u32(const struct json_doc *d, int obj, const char *key, uint32_t *out)
+{
+	const char *s;
+	size_t len;
+	uint8_t b[4];
+	int64_t v;
+
+	if ((s = get_raw(d, obj, key, &len)) != NULL) {
+		if (hex_decode(s, len, b, 4) < 0)
+			return -1;
+		*out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		    (uint32_t)b[2] << 8 | b[3];
+		return 0;
+	}
+	if (get_int(d, obj, key, INT32_MIN, UINT32_MAX, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+read_header(struct tmpl *t, const struct json_doc *d, int r, char *err,
+    size_t errlen)
+{
+	int64_t v;
+
+	if (get_u32(d, r, "version", &t->version) < 0)
+		return errf(err, errlen, "version: missing or not a 32-bit number");
+	if (get_hash(d, r, "previousblockhash", t->prevhash) < 0)
+		return errf(err, errlen,
+		    "previousblockhash: missing or not 64 hex digits");
+	if (get_u32(d, r, "bits", &t->bits) < 0 ||
+	    target_from_bits(t->bits, t->target) < 0)
+		return errf(err, errlen,
+		    "bits: missing or not a valid compact target");
+	if (get_int(d, r, "curtime", 0, UINT32_MAX, &v) < 0)
+		return errf(err, errlen, "curtime: missing or not a 32-bit time");
+	t->curtime = (uint32_t)v;
+	t->mintime = t->curtime;
+	if (json_get(d, r, "mintime") >= 0) {
+		if (get_int(d, r, "mintime", 0, UINT32_MAX, &v) < 0)
+			return errf(err, errlen, "mintime: not a 32-bit time");
+		t->mintime = (uint32_t)v;
+	}
+	if (get_int(d, r, "height", 0, INT32_MAX, &t->height) < 0)
+		return errf(err, errlen, "height: missing or not in 0..2^31-1");
+	if (get_int(d, r, "coinbasevalue", 0, MAX_MONEY, &t->coinbasevalue) < 0)
+		return errf(err, errlen,
+		    "coinbasevalue: missing or not in 0..21e14");
+	return 0;
+}
+
+/* default_witness_commitment and longpollid, both optional. */
+static int
+read_extras(struct tmpl *t, const struct json_doc *d, int r, char *err,
+    size_t errlen)
+{
+	const char *s;
+	size_t len;
+	int i;
+
+	if (json_get(d, r, "default_witness_commitment") >= 0) {
+		s = get_raw(d, r, "default_witness_commitment", &len);
+		if (s == NULL || len % 2 != 0 || len / 2 < COMMIT_MIN ||
+		    len / 2 > JOB_COMMITMENT_MAX ||
+		    (t->commitment = malloc(len / 2)) == NULL ||
+		    hex_decode(s, len, t->commitment, len / 2) < 0 ||
+		    memcmp(t->commitment, commit_magic, 6) != 0)
+			return errf(err, errlen, "default_witness_commitment: "
+			    "not a hex 6a24aa21a9ed script of 38..%d bytes",
+			    JOB_COMMITMENT_MAX);
+		t->commitment_len = len / 2;
+	}
+	i = json_get(d, r, "longpollid");
+	if (i >= 0 && json_string(d, i, t->longpollid,
+	    sizeof(t->longpollid)) < 0)
+		return errf(err, errlen, "longpollid: not a string of < %d bytes",
+		    JOB_LONGPOLLID_MAX);
+	return 0;
+}
+
+static int
+read_tx(struct tmpl *t, const struct json_doc *d, int tx, size_t i,
+    char *err, size_t errlen)
+{
+	const char *s;
+	size_t len;
+
+	if (json_type(d, tx) != JSON_OBJECT)
+		return errf(err, errlen, "transactions[%zu]: not an object", i);
+	if (get_hash(d, tx, "txid", t->txid[i]) < 0)
+		return errf(err, errlen,
+		    "transactions[%zu].txid: missing or not 64 hex digits", i);
+	s = get_raw(d, tx, "data", &len);
+	if (s == NULL || len == 0 || len % 2 != 0 || !is_hex(s, len))
+		return errf(err, errlen,
+		    "transactions[%zu].data: missing or not hex", i);
+	memcpy(t->txhex + t->txhex_len, s, len);
+	t->txhex_len += len;
+	return 0;
+}
+
+static int
+read_txs(struct tmpl *t, const struct json_doc *d, int r, char *err,
+    size_t errlen)
+{
+	int arr = json_get(d, r, "transactions"), tx;
+	size_t n, i;
+
+	if (json_type(d, arr) != JSON_ARRAY)
+		return errf(err, errlen, "transactions: missing or not an array");
+	n = d->toks[arr].size;
+	if (n > SIZE_MAX / 32)
+		return errf(err, errlen, "transactions: too many");
+	/* The array's own text bounds the data strings in it: one
+	 * allocation, a few percent too big (the txids, the keys). */
+	t->txid = malloc(n > 0 ? n * 32 : 1);
+	t->txhex = malloc((size_t)d->toks[arr].len + 1);
+	if (t->txid == NULL || t->txhex == NULL)
+		return errf(err, errlen, "transactions: out of memory");
+	t->ntx = n;
+	t->txhex[0] = '\0';
+	for (i = 0, tx = arr + 1; i < n; i++, tx = (int)d->toks[tx].next)
+		if (read_tx(t, d, tx, i, err, errlen) < 0)
+			return -1;
+	t->txhex[t->txhex_len] = '\0';
+	return 0;
+}
+
+struct tmpl *
+tmpl_from_json(const struct json_doc *doc, int result, char *err,
+    size_t errlen)
+{
+	struct tmpl *t;
+
+	if (json_type(doc, result) != JSON_OBJECT ||
+	    (t = calloc(1, sizeof(*t))) == NULL) {
+		errf(err, errlen, "template: no JSON object, or out of memory");
+		return NULL;
+	}
+	t->refs = 1;
+	if (read_header(t, doc, result, err, errlen) < 0 ||
+	    read_extras(t, doc, result, err, errlen) < 0 ||
+	    read_txs(t, doc, result, err, errlen) < 0)
+		goto fail;
+	if (tmpl_finish(t) < 0) {
+		errf(err, errlen, "transactions: out of memory or more than "
+		    "2^%d", JOB_MAX_BRANCH);
+		goto fail;
+	}
+	return t;
+fail:
+	tmpl_unref(t);
+	return NULL;
+}
+
+/* ---- coinbase ---- */
+
+/* The height as Bitcoin Core's CScript() << height pushes it (BIP 34):
+ * OP_0, OP_1..OP_16, or minimal little-endian bytes with a sign byte when
+ * the top bit is set.  h is 0..2^31-1: at most 5 bytes.  Returns them. */
+static size_t
+bip34_push(uint8_t *out, int64_t h)
+{
+	size_t n = 0;
+
+	if (h == 0 || (h >= 1 && h <= 16)) {
+		out[0] = h == 0 ? 0x00 : (uint8_t)(0x50 + h);
+		return 1;
+	}
+	for (; h > 0; h >>= 8)
+		out[1 + n++] = (uint8_t)h;
+	if (out[n] & 0x80)
+		out[1 + n++] = 0x00;
+	out[0] = (uint8_t)n;
+	return n + 1;
+}
+
+/*
+ * version, one input (null outpoint), scriptSig length, and the scriptSig
+ * up to and including the extranonce push's opcode: that is coinb1.  The
+ * tag is cut to JOB_TAG_MAX bytes, which keeps the scriptSig within
+ * JOB_SCRIPTSIG_MAX (asserted above).  Returns the length.
+ */
+static size_t
+cb_head(uint8_t *cb, int64_t height, const char *tag, size_t en2_size)
+{
+	size_t p = CB_SCRIPTSIG_AT, en = JOB_EN1_SIZE + en2_size, tag_len;
+
+	le32_store(cb, CB_VERSION);
+	cb[4] = 1;
+	memset(cb + 5, 0, 32);
+	le32_store(cb + 37, 0xffffffffu);
+	p += bip34_push(cb + p, height);
+	tag_len = tag != NULL ? strlen(tag) : 0;
+	if (tag_len > JOB_TAG_MAX)
+		tag_len = JOB_TAG_MAX;
+	if (tag_len > 0) {
+		cb[p++] = (uint8_t)tag_len;
+		memcpy(cb + p, tag, tag_len);
+		p += tag_len;
+	}
+	cb[p++] = (uint8_t)en;
+	cb[CB_SCRIPTSIG_AT - 1] = (uint8_t)(p - CB_SCRIPTSIG_AT + en);
+	return p;
+}
+
+/* sequence, the outputs (payout, then the witness commitment), locktime 0:
+ * that is coinb2.  Returns the length. */
+static size_t
+cb_tail(uint8_t *cb, const struct tmpl *t, const uint8_t *script,
+    size_t script_len)
+{
+	size_t p = 0;
+
+	le32_store(cb, CB_SEQUENCE);
+	cb[4] = t->commitment != NULL ? 2 : 1;
+	le64_store(cb + 5, (uint64_t)t->coinbasevalue);
+	cb[13] = (uint8_t)script_len;
+	memcpy(cb + 14, script, script_len);
+	p = 14 + script_len;
+	if (t->commitment != NULL) {
+		le64_store(cb + p, 0);
+		cb[p + 8] = (uint8_t)t->commitment_len;
+		memcpy(cb + p + 9, t->commitment, t->commitment_len);
+		p += 9 + t->commitment_len;
+	}
+	le32_store(cb + p, 0);
+	return p + 4;
+}
+
+int
+job_init(struct job *j, struct tmpl *t, const uint8_t *script,
+    size_t script_len, const char *tag, size_t en2_size, char *err,
+    size_t errlen)
+{
+	uint8_t cb[CB_MAX];
+	size_t n1, n2;
+
+	memset(j, 0, sizeof(*j));
+	if (en2_size < JOB_EN2_MIN || en2_size > JOB_EN2_MAX)
+		return errf(err, errlen, "extranonce2 size %zu not in %d..%d",
+		    en2_size, JOB_EN2_MIN, JOB_EN2_MAX);
+	if (script_len == 0 || script_len > JOB_SCRIPT_MAX)
+		return errf(err, errlen, "payout script of %zu bytes not in "
+		    "1..%d", script_len, JOB_SCRIPT_MAX);
+	if (t->height < 0 || t->height > INT32_MAX ||
+	    t->coinbasevalue < 0 || t->coinbasevalue > MAX_MONEY ||
+	    (t->commitment != NULL && t->commitment_len > JOB_COMMITMENT_MAX))
+		return errf(err, errlen, "template: height, value or "
+		    "commitment out of range");
+	n1 = cb_head(cb, t->height, tag, en2_size);
+	n2 = cb_tail(cb + n1, t, script, script_len);
+	if (job_init_raw(j, t, cb, n1, cb + n1, n2, en2_size) < 0)
+		return errf(err, errlen, "job: out of memory");
+	return 0;
+}
+
+int
+job_init_raw(struct job *j, struct tmpl *t, const uint8_t *cb1,
+    size_t cb1_len, const uint8_t *cb2, size_t cb2_len, size_t en2_size)
+{
+	memset(j, 0, sizeof(*j));
+	if (en2_size > JOB_EN2_MAX || cb1_len < 4 || cb2_len < 4 ||
+	    cb1_len > SIZE_MAX - cb2_len)
+		return -1;
+	/* One allocation; cb2 follows cb1. */
+	if ((j->cb1 = malloc(cb1_len + cb2_len)) == NULL)
+		return -1;
+	j->cb2 = j->cb1 + cb1_len;
+	memcpy(j->cb1, cb1, cb1_len);
+	memcpy(j->cb2, cb2, cb2_len);
+	j->cb1_len = cb1_len;
+	j->cb2_len = cb2_len;
+	j->en2_size = en2_size;
+	sha256_init(&j->mid);
+	sha256_update(&j->mid, j->cb1, cb1_len - cb1_len % 64);
+	tmpl_ref(t);
+	j->t = t;
+	return 0;
+}
+
+void
+job_free(struct job *j)
+{
+	free(j->cb1);
+	tmpl_unref(j->t);
+	memset(j, 0, sizeof(*j));
+}
+
+/* ---- mining.notify ---- */
+
+/* A bounded appender: it writes what fits and counts everything, so
+ * len >= cap at the end means the text did not fit (with its NUL). */
+struct sbuf {
+	char *buf;
+	size_t cap, len;
+};
+
+static void
+sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len < b->cap && n < b->cap - b->len)
+		memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+/* pre, then in[0..n) as hex, then sep */
+static void
+sb_hex(struct sbuf *b, const char *pre, const uint8_t *in, size_t n,
+    const char *sep)
+{
+	char h[2];
+	size_t i;
+
+	sb_put(b, pre, strlen(pre));
+	for (i = 0; i < n; i++) {
+		h[0] = hexdig[in[i] >> 4];
+		h[1] = hexdig[in[i] & 15];
+		sb_put(b, h, 2);
+	}
+	sb_put(b, sep, strlen(sep));
+}
+
+/* i ^ 3 walks each 4-byte word backwards. */
+void
+job_stratum_prevhash(const uint8_t prevhash[32], char out[65])
+{
+	uint8_t sw[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		sw[i] = prevhash[i ^ 3];
+	hex_encode(sw, 32, out);
+}
+
+int
+job_notify(const struct job *j, const char *job_id, int clean, char *buf,
+    size_t cap)
+{
+	const struct tmpl *t = j->t;
+	struct sbuf b;
+	char ph[65], tail[64];
+	const char *c;
+	size_t i;
+
+	for (c = job_id; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
+			return -1;
+	b.buf = buf;
+	b.cap = cap;
+	b.len = 0;
+	job_stratum_prevhash(t->prevhash, ph);
+	sb_hex(&b, "{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"",
+	    NULL, 0, job_id);
+	sb_hex(&b, "\",\"", NULL, 0, ph);
+	sb_hex(&b, "\",\"", j->cb1, j->cb1_len, "\",\"");
+	sb_hex(&b, "", j->cb2, j->cb2_len, "\",[");
+	for (i = 0; i < t->nbranch; i++)
+		sb_hex(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
+	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
+	snprintf(tail, sizeof(tail), "],\"%08lx\",\"%08lx\",\"%08lx\",%s]}\n",
+	    (unsigned long)t->version, (unsigned long)t->bits,
+	    (unsigned long)t->curtime, clean ? "true" : "false");
+	sb_put(&b, tail, strlen(tail));
+	if (b.len >= cap || b.len > INT32_MAX)
+		return -1;
+	buf[b.len] = '\0';
+	return (int)b.len;
+}
+
+/* ---- the share check ---- */
+
+/* Coinbase txid: the midstate, then the rest of cb1, the extranonces and
+ * cb2; the second SHA-256 is one compression. */
+static void
+coinbase_txid(const struct job *j, const struct job_share *s,
+    uint8_t txid[32])
+{
+	struct sha256 c = j->mid;
+	size_t done = j->cb1_len - j->cb1_len % 64;
+	uint8_t h[32];
+
+	sha256_update(&c, j->cb1 + done, j->cb1_len - done);
+	sha256_update(&c, s->en1, JOB_EN1_SIZE);
+	sha256_update(&c, s->en2, j->en2_size);
+	sha256_update(&c, j->cb2, j->cb2_len);
+	sha256_final(&c, h);
+	sha256(h, 32, txid);
+}
+
+void
+job_header(const struct job *j, const struct job_share *s,
+    uint8_t header[80])
+{
+	uint8_t node[64];	/* running root || branch entry */
+	size_t i;
+
+	coinbase_txid(j, s, node);
+	for (i = 0; i < j->t->nbranch; i++) {
+		memcpy(node + 32, j->t->branch[i], 32);
+		sha256d(node, 64, node);
+	}
+	le32_store(header, s->version);
+	memcpy(header + 4, j->t->prevhash, 32);
+	memcpy(header + 36, node, 32);
+	le32_store(header + 68, s->ntime);
+	le32_store(header + 72, j->t->bits);
+	le32_store(header + 76, s->nonce);
+}
+
+void
+job_check(const struct job *j, const struct job_share *s,
+    const uint8_t share_target[32], struct job_result *r)
+{
+	uint8_t header[80];
+
+	job_header(j, s, header);
+	sha256d(header, 80, r->hash);
+	r->diff = target_to_diff(r->hash);
+	r->meets_share = target_meets(r->hash, share_target);
+	r->meets_network = target_meets(r->hash, j->t->target);
+}
+
+/* ---- the block ---- */
+
+/* Bitcoin's CompactSize; returns its length (1, 3, 5 or 9). */
+static size_t
+compact_size(uint8_t *p, uint64_t n)
+{
+	size_t k = n < 0xfd ? 0 : n <= 0xffff ? 2 : n <= 0xffffffffu ? 4 : 8, i;
+
+	p[0] = k == 0 ? (uint8_t)n : k == 2 ? 0xfd : k == 4 ? 0xfe : 0xff;
+	for (i = 0; i < k; i++)
+		p[1 + i] = (uint8_t)(n >> (8 * i));
+	return k + 1;
+}
+
+/*
+ * With a witness commitment the coinbase must carry its witness (BIP 141):
+ * marker 00 and flag 01 after the version, and before the locktime the
+ * input's stack of one item, the 32-byte reserved value, all zeros - the
+ * value default_witness_commitment was computed with.
+ */
+char *
+job_block_hex(const struct job *j, const struct job_share *s, size_t *len)
+{
+	static const uint8_t marker[2] = { 0x00, 0x01 };
+	static const uint8_t wit[WITNESS_LEN] = { 0x01, 0x20 };
+	const struct tmpl *t = j->t;
+	int w = t->commitment != NULL;
+	size_t cbn = j->cb1_len + JOB_EN1_SIZE + j->en2_size + j->cb2_len +
+	    (w ? 2 + WITNESS_LEN : 0);
+	uint8_t header[80], cnt[9];
+	char *out, *p;
+
+	if (cbn > (SIZE_MAX - t->txhex_len) / 2 - 100 ||
+	    (out = malloc(2 * (80 + 9 + cbn) + t->txhex_len + 1)) == NULL)
+		return NULL;
+	job_header(j, s, header);
+	p = put_hex(out, header, 80);
+	p = put_hex(p, cnt, compact_size(cnt, (uint64_t)t->ntx + 1));
+	p = put_hex(p, j->cb1, 4);
+	if (w)
+		p = put_hex(p, marker, 2);
+	p = put_hex(p, j->cb1 + 4, j->cb1_len - 4);
+	p = put_hex(p, s->en1, JOB_EN1_SIZE);
+	p = put_hex(p, s->en2, j->en2_size);
+	p = put_hex(p, j->cb2, j->cb2_len - 4);
+	if (w)
+		p = put_hex(p, wit, WITNESS_LEN);
+	p = put_hex(p, j->cb2 + j->cb2_len - 4, 4);
+	if (t->txhex_len > 0)
+		memcpy(p, t->txhex, t->txhex_len);
+	p += t->txhex_len;
+	*p = '\0';
+	if (len != NULL)
+		*len = (size_t)(p - out);
+	return out;
+}
