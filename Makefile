@@ -89,8 +89,9 @@ cross:
 	        EXEC="qemu-$$arch -L /usr/$$t" test; \
 	done
 
-integration: all tests
-	@sh test/integration.sh "$(O)"
+integration: $(BIN) $(TOOLS)
+	@sh test/node.sh install
+	@POOL_BIN=./$(BIN) node test/integration.js "$(O)"
 
 check:
 	@sh test/check.sh

@@ -1,0 +1,768 @@
+/*
+ * work.c - the node side of the pool: which chain, block templates (by
+ * long poll, by polling the best block hash when the node does not long
+ * poll, and by a timer for new fees), the jobs built from them, and found
+ * blocks (saved to disk, submitted, retried, confirmed).
+ *
+ * Every node call is asynchronous (rpc.c); each kind has a busy flag so at
+ * most one of it is in flight, and a failed call is retried from
+ * work_tick() after a second, logged once per change of its outcome.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+
+#define RETRY_MS 1000		/* after a failed template or info call */
+#define BBH_MS 1000		/* best-block polling without long poll */
+#define SUBMIT_RETRY_MS 2000
+#define SUBMIT_TRIES 300	/* ten minutes of a node that is down */
+
+struct block_sub {
+	struct block_sub *next;
+	struct pool *pool;
+	char *params;		/* ["<block hex>"] */
+	char hash[65];		/* display order */
+	char path[CONF_STR + 96];
+	char finder[CLIENT_WORKER_MAX];
+	int64_t height;
+	int tries;
+	int busy;
+	int64_t next_ms;
+};
+
+static void gbt_start(struct pool *p);
+static void on_longpoll(void *arg, const struct rpc_reply *r);
+
+static int64_t
+now_ms(void)
+{
+	return rpc_now_ms();
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+static void
+pjob_unref(struct pjob *pj)
+{
+	if (pj == NULL || --pj->refs > 0)
+		return;
+	job_free(&pj->job);
+	free(pj->tail);
+	free(pj->seen);
+	free(pj);
+}
+
+/* The notify line without its job id and clean flag, kept once per job:
+ * NOTIFY_PREFIX id "\"" tail clean "]}\n". */
+static int
+pjob_tail(struct pjob *pj)
+{
+	size_t cap = 256 + 2 * (pj->job.cb1_len + pj->job.cb2_len) +
+	    67 * pj->job.t->nbranch, pre = strlen(NOTIFY_PREFIX) + 1;
+	char *buf = malloc(cap);
+	int n;
+
+	if (buf == NULL)
+		return -1;
+	n = job_notify(&pj->job, "", 1, buf, cap);
+	if (n < 0 || (size_t)n < pre + 7 ||
+	    memcmp(buf, NOTIFY_PREFIX "\"", pre) != 0 ||
+	    memcmp(buf + n - 7, "true]}\n", 7) != 0) {
+		free(buf);
+		return -1;
+	}
+	pj->tail_len = (size_t)n - pre - 7;
+	memmove(buf, buf + pre, pj->tail_len);
+	buf[pj->tail_len] = '\0';
+	pj->tail = buf;
+	return 0;
+}
+
+static struct pjob *
+pjob_new(struct pool *p, const struct payout *po)
+{
+	struct pjob *pj = calloc(1, sizeof(*pj));
+	char err[160];
+
+	if (pj == NULL)
+		return NULL;
+	if (job_init(&pj->job, p->tmpl, po->script, po->script_len,
+	    p->conf.coinbase_tag, (size_t)p->conf.extranonce2_size,
+	    err, sizeof(err)) < 0) {
+		log_error("cannot build a job for %s: %s", po->addr, err);
+		free(pj);
+		return NULL;
+	}
+	if (pjob_tail(pj) < 0) {
+		log_error("cannot format a job for %s", po->addr);
+		job_free(&pj->job);
+		free(pj);
+		return NULL;
+	}
+	return pj;
+}
+
+/* A new id for pj in the ring; the slot's previous job is forgotten. */
+static uint32_t
+ring_put(struct pool *p, struct pjob *pj)
+{
+	struct jobslot *s;
+	uint32_t id;
+
+	if (++p->next_job == 0)
+		p->next_job = 1;
+	id = p->next_job;
+	s = &p->ring[id % p->ring_size];
+	pjob_unref(s->pj);
+	s->id = id;
+	s->pj = pj;
+	pj->refs++;
+	return id;
+}
+
+struct pjob *
+work_find(struct pool *p, uint32_t id)
+{
+	struct jobslot *s = &p->ring[id % p->ring_size];
+
+	return (s->pj != NULL && s->id == id) ? s->pj : NULL;
+}
+
+int
+work_is_current(const struct pool *p, const struct pjob *pj)
+{
+	return p->tmpl != NULL &&
+	    memcmp(pj->job.t->prevhash, p->tmpl->prevhash, 32) == 0;
+}
+
+/* Give po a job for the current template; keeps the old one on failure. */
+static void
+payout_refresh(struct pool *p, struct payout *po)
+{
+	struct pjob *pj;
+
+	if (p->tmpl == NULL || (pj = pjob_new(p, po)) == NULL)
+		return;
+	pjob_unref(po->cur);
+	po->cur = pj;
+	pj->refs++;
+	po->cur_id = ring_put(p, pj);
+}
+
+uint32_t
+work_reissue(struct pool *p, struct payout *po)
+{
+	return po->cur == NULL ? 0 : ring_put(p, po->cur);
+}
+
+struct payout *
+work_payout(struct pool *p, const uint8_t *script, size_t len,
+    const char *addr)
+{
+	struct payout *po;
+
+	for (po = p->payouts; po != NULL; po = po->next)
+		if (po->script_len == len && memcmp(po->script, script,
+		    len) == 0)
+			return po;
+	if (len > sizeof(po->script) || (po = calloc(1, sizeof(*po))) == NULL)
+		return NULL;
+	memcpy(po->script, script, len);
+	po->script_len = len;
+	snprintf(po->addr, sizeof(po->addr), "%s", addr);
+	po->next = p->payouts;
+	p->payouts = po;
+	payout_refresh(p, po);
+	return po;
+}
+
+void
+work_payout_drop(struct pool *p, struct payout *po)
+{
+	struct payout **pp;
+
+	if (po == NULL || --po->nclients > 0 || po == p->pool_payout)
+		return;
+	for (pp = &p->payouts; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == po) {
+			*pp = po->next;
+			break;
+		}
+	pjob_unref(po->cur);
+	free(po);
+}
+
+/* Fingerprint set: the hash's low 64 bits, which are uniformly random
+ * (the high bits are the zeros that made it a share). */
+static int
+seen_insert(uint64_t *set, size_t cap, uint64_t fp)
+{
+	size_t i = (size_t)(fp ^ (fp >> 29)) & (cap - 1);
+
+	while (set[i] != 0) {
+		if (set[i] == fp)
+			return 0;
+		i = (i + 1) & (cap - 1);
+	}
+	set[i] = fp;
+	return 1;
+}
+
+static int
+seen_grow(struct pjob *pj)
+{
+	size_t cap = pj->seen_cap ? pj->seen_cap * 2 : 64, i;
+	uint64_t *set;
+
+	if (cap > JOB_SEEN_MAX || (set = calloc(cap, sizeof(*set))) == NULL)
+		return -1;
+	for (i = 0; i < pj->seen_cap; i++)
+		if (pj->seen[i] != 0)
+			seen_insert(set, cap, pj->seen[i]);
+	free(pj->seen);
+	pj->seen = set;
+	pj->seen_cap = cap;
+	return 0;
+}
+
+int
+work_seen(struct pjob *pj, const uint8_t hash[32])
+{
+	uint64_t fp = 1;	/* never 0, the empty mark */
+	int i, r;
+
+	for (i = 0; i < 8; i++)
+		fp |= (uint64_t)hash[i] << (8 * i);
+	if (pj->nseen * 2 >= pj->seen_cap && seen_grow(pj) < 0)
+		return -1;
+	r = seen_insert(pj->seen, pj->seen_cap, fp);
+	pj->nseen += (size_t)r;
+	return r;
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+/* Log a failed call only when its outcome differs from the last one. */
+static void
+log_call(const char *what, const struct rpc_reply *r, int *last)
+{
+	int now = r->status == RPC_ERR_RPC ? 1000 + (int)r->code :
+	    (int)r->status;
+
+	if (now != *last)
+		log_warnx("%s failed: %s", what, r->message != NULL ?
+		    r->message : "unknown error");
+	*last = now;
+}
+
+static void
+on_proposal(void *arg, const struct rpc_reply *r)
+{
+	struct pool *p = arg;
+	char why[256];
+
+	if (r->status == RPC_OK && json_type(r->doc, r->result) == JSON_NULL)
+		log_debug("node accepts the structure of our blocks "
+		    "(BIP 23 proposal)");
+	else if (r->status == RPC_OK &&
+	    json_string(r->doc, r->result, why, sizeof(why)) >= 0)
+		log_error("NODE REJECTS OUR BLOCK STRUCTURE (BIP 23 proposal): "
+		    "%s - a found block would be lost; check the node and "
+		    "the pool version", why);
+	else if (r->status == RPC_ERR_RPC)
+		log_info("node does not check block proposals (%s); "
+		    "skipped", r->message);
+	(void)p;
+}
+
+/* BIP 23: ask the node whether a block as we build it would be valid,
+ * with a zero extranonce and no proof of work, once per new block. */
+static void
+proposal_check(struct pool *p)
+{
+	static const uint8_t op_true[1] = { 0x51 };
+	struct payout *po = p->pool_payout ? p->pool_payout : p->payouts;
+	struct job j;
+	struct job_share s;
+	char err[160], *hex, *params;
+	size_t n;
+
+	if (job_init(&j, p->tmpl, po ? po->script : op_true,
+	    po ? po->script_len : 1, p->conf.coinbase_tag,
+	    (size_t)p->conf.extranonce2_size, err, sizeof(err)) < 0)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.ntime = p->tmpl->curtime;
+	s.version = p->tmpl->version;
+	hex = job_block_hex(&j, &s, &n);
+	job_free(&j);
+	if (hex == NULL || (params = malloc(n + 64)) == NULL) {
+		free(hex);
+		return;
+	}
+	snprintf(params, n + 64, "[{\"mode\":\"proposal\",\"data\":\"%s\"}]",
+	    hex);
+	free(hex);
+	if (rpc_call(p->rpc, "getblocktemplate", params, 0, on_proposal,
+	    p) < 0)
+		log_warnx("proposal check not queued");
+	free(params);
+}
+
+static void
+lp_start(struct pool *p)
+{
+	char params[JOB_LONGPOLLID_MAX + 64];
+
+	if (p->lp_busy || !p->lp_usable || !p->conf.longpoll ||
+	    p->tmpl == NULL || p->tmpl->longpollid[0] == '\0')
+		return;
+	snprintf(params, sizeof(params), "[{\"rules\":[\"segwit\"],"
+	    "\"longpollid\":\"%s\"}]", p->tmpl->longpollid);
+	if (rpc_call(p->rpc, "getblocktemplate", params, RPC_F_LONGPOLL,
+	    on_longpoll, p) == 0)
+		p->lp_busy = 1;
+}
+
+static void
+new_template(struct pool *p, struct tmpl *t)
+{
+	int clean = p->tmpl == NULL ||
+	    memcmp(p->tmpl->prevhash, t->prevhash, 32) != 0;
+	struct payout *po;
+	char hash[65];
+	size_t i;
+
+	tmpl_unref(p->tmpl);
+	p->tmpl = t;
+	p->tmpl_ms = now_ms();
+	for (po = p->payouts; po != NULL; po = po->next)
+		payout_refresh(p, po);
+	if (clean) {
+		for (i = 0; i < 32; i++)
+			snprintf(hash + 2 * i, 3, "%02x", t->prevhash[31 - i]);
+		log_info("new block %lld on %.16s..., %zu transactions, "
+		    "%.8f BTC", (long long)t->height, hash + 48, t->ntx,
+		    (double)t->coinbasevalue / 1e8);
+		proposal_check(p);
+	}
+	stratum_broadcast(p, clean);
+	p->next_gbt_ms = now_ms() + 1000LL * p->conf.update_interval;
+	p->check_done = 1;
+	lp_start(p);
+}
+
+static void
+take_template(struct pool *p, const struct rpc_reply *r, const char *what,
+    int *last)
+{
+	struct tmpl *t;
+	char err[200];
+
+	if (r->status != RPC_OK) {
+		log_call(what, r, last);
+		return;
+	}
+	if ((t = tmpl_from_json(r->doc, r->result, err, sizeof(err))) ==
+	    NULL) {
+		if (*last != -100)
+			log_error("node sent an unusable template: %s", err);
+		*last = -100;
+		return;
+	}
+	if (*last != RPC_OK)
+		log_notice("templates are coming from the node");
+	*last = RPC_OK;
+	new_template(p, t);
+}
+
+static void
+on_gbt(void *arg, const struct rpc_reply *r)
+{
+	static int last = -1;
+	struct pool *p = arg;
+
+	p->gbt_busy = 0;
+	if (r->status == RPC_ERR_CANCELLED)
+		return;
+	take_template(p, r, "getblocktemplate", &last);
+	if (r->status != RPC_OK) {
+		p->next_gbt_ms = now_ms() + RETRY_MS;
+		if (p->check_only)
+			p->check_failed = 1;
+	}
+}
+
+static void
+on_longpoll(void *arg, const struct rpc_reply *r)
+{
+	static int last = RPC_OK;
+	struct pool *p = arg;
+
+	p->lp_busy = 0;
+	if (r->status == RPC_ERR_CANCELLED)
+		return;
+	if (r->status == RPC_ERR_RPC) {
+		log_notice("node does not long-poll (%s); polling its best "
+		    "block every second", r->message);
+		p->lp_usable = 0;
+		return;
+	}
+	if (r->status == RPC_OK)
+		p->notify_start_ms = now_ms();
+	take_template(p, r, "long poll", &last);
+	/* A node that answers at once without news must not be hammered:
+	 * only a template the node held for a while restarts at once. */
+	if (r->status == RPC_OK && r->elapsed_ms >= 1000)
+		lp_start(p);
+	else
+		p->next_bbh_ms = now_ms() + BBH_MS;
+}
+
+static void
+gbt_start(struct pool *p)
+{
+	if (p->gbt_busy || !p->have_chain)
+		return;
+	if (rpc_call(p->rpc, "getblocktemplate", "[{\"rules\":[\"segwit\"]}]",
+	    0, on_gbt, p) == 0)
+		p->gbt_busy = 1;
+	p->next_gbt_ms = now_ms() + RETRY_MS;
+}
+
+static void
+on_bbh(void *arg, const struct rpc_reply *r)
+{
+	static int last = RPC_OK;
+	struct pool *p = arg;
+	char hash[65], mine[65];
+	int i;
+
+	p->bbh_busy = 0;
+	if (r->status == RPC_ERR_CANCELLED)
+		return;
+	if (r->status != RPC_OK ||
+	    json_string(r->doc, r->result, hash, sizeof(hash)) != 64) {
+		if (r->status != RPC_OK)
+			log_call("getbestblockhash", r, &last);
+		return;
+	}
+	last = RPC_OK;
+	if (p->tmpl == NULL)
+		return;
+	for (i = 0; i < 32; i++)
+		snprintf(mine + 2 * i, 3, "%02x", p->tmpl->prevhash[31 - i]);
+	if (strcmp(hash, mine) != 0) {
+		p->notify_start_ms = now_ms();
+		gbt_start(p);
+	}
+}
+
+static void
+on_info(void *arg, const struct rpc_reply *r)
+{
+	static int last = -1;
+	struct pool *p = arg;
+	char chain[16], err[200];
+	int net;
+	uint8_t script[ADDR_SCRIPT_MAX];
+	int n;
+
+	p->info_busy = 0;
+	if (r->status == RPC_ERR_CANCELLED)
+		return;
+	if (r->status != RPC_OK) {
+		log_call("getblockchaininfo", r, &last);
+		p->next_info_ms = now_ms() + RETRY_MS;
+		if (p->check_only)
+			p->check_failed = 1;
+		return;
+	}
+	if (json_string(r->doc, json_get(r->doc, r->result, "chain"), chain,
+	    sizeof(chain)) < 0 || (net = addr_net_from_chain(chain)) < 0) {
+		log_error("node reports no chain I know (getblockchaininfo)");
+		p->next_info_ms = now_ms() + 60 * RETRY_MS;
+		p->check_failed = 1;
+		return;
+	}
+	snprintf(p->chain, sizeof(p->chain), "%s", chain);
+	p->net = (enum addr_net)net;
+	log_notice("node is up: chain %s", chain);
+	if (p->conf.btc_address[0] != '\0') {
+		n = addr_to_script(p->conf.btc_address, p->net, script, err,
+		    sizeof(err));
+		if (n < 0)
+			fatalx("btc_address %s: %s", p->conf.btc_address, err);
+		p->pool_payout = work_payout(p, script, (size_t)n,
+		    p->conf.btc_address);
+		if (p->pool_payout == NULL)
+			fatalx("out of memory");
+		p->pool_payout->nclients++;
+	}
+	p->have_chain = 1;
+	gbt_start(p);
+}
+
+/* ---- found blocks ------------------------------------------------------ */
+
+static void sub_send(struct block_sub *b);
+
+static void
+sub_free(struct pool *p, struct block_sub *b)
+{
+	struct block_sub **pp;
+
+	for (pp = &p->subs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	free(b->params);
+	free(b);
+}
+
+static void
+on_confirm(void *arg, const struct rpc_reply *r)
+{
+	struct block_sub *b = arg;
+	char hash[65];
+
+	if (r->status == RPC_OK && json_string(r->doc, r->result, hash,
+	    sizeof(hash)) == 64 && strcmp(hash, b->hash) == 0) {
+		b->pool->blocks_accepted++;
+		log_notice("BLOCK ACCEPTED: height %lld hash %s is in the "
+		    "node's chain (found by %s)", (long long)b->height,
+		    b->hash, b->finder);
+	} else if (r->status == RPC_OK)
+		log_error("block %s was answered null but height %lld holds "
+		    "another block: it lost a race or built on an old tip",
+		    b->hash, (long long)b->height);
+	else if (r->status != RPC_ERR_CANCELLED)
+		log_warnx("could not confirm block %s: %s", b->hash,
+		    r->message);
+	sub_free(b->pool, b);
+}
+
+/* submitblock answers null when accepted, else a reason; some nodes
+ * prefix it with "rejected: ". */
+static void
+on_submit(void *arg, const struct rpc_reply *r)
+{
+	struct block_sub *b = arg;
+	struct pool *p = b->pool;
+	char why[256], params[32];
+	const char *w = why;
+
+	b->busy = 0;
+	if (r->status == RPC_ERR_CANCELLED)
+		return;
+	p->next_gbt_ms = now_ms();
+	if (r->status != RPC_OK && r->status != RPC_ERR_RPC) {
+		if (++b->tries < SUBMIT_TRIES) {
+			log_warnx("submitblock %s: %s; trying again (kept in "
+			    "%s)", b->hash, r->message, b->path);
+			b->next_ms = now_ms() + SUBMIT_RETRY_MS;
+			return;
+		}
+		log_error("BLOCK %s NOT SUBMITTED: node unreachable; submit "
+		    "%s by hand (bitcoin-cli submitblock)", b->hash, b->path);
+	} else if (r->status == RPC_ERR_RPC)
+		log_error("BLOCK %s REJECTED by the node: %s", b->hash,
+		    r->message);
+	else if (json_type(r->doc, r->result) == JSON_NULL) {
+		log_notice("block %s submitted: node says ok; confirming",
+		    b->hash);
+		snprintf(params, sizeof(params), "[%lld]",
+		    (long long)b->height);
+		if (rpc_call(p->rpc, "getblockhash", params, 0, on_confirm,
+		    b) == 0)
+			return;
+	} else if (json_string(r->doc, r->result, why, sizeof(why)) >= 0) {
+		if (strncmp(w, "rejected: ", 10) == 0)
+			w += 10;
+		if (strcmp(w, "duplicate") == 0 ||
+		    strcmp(w, "inconclusive") == 0)
+			log_notice("block %s: node says %s", b->hash, w);
+		else
+			log_error("BLOCK %s REJECTED by the node: %s",
+			    b->hash, w);
+	}
+	sub_free(p, b);
+}
+
+static void
+sub_send(struct block_sub *b)
+{
+	if (rpc_call(b->pool->rpc, "submitblock", b->params, 0, on_submit,
+	    b) == 0)
+		b->busy = 1;
+	else
+		b->next_ms = now_ms() + SUBMIT_RETRY_MS;
+}
+
+/* The block goes to disk first: if the node or the pool dies now, the
+ * file is still there to submit by hand. */
+static int
+save_block(const char *path, const char *hex, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ssize_t w;
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < n) {
+		w = write(fd, hex + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+void
+work_found_block(struct pool *p, const struct pjob *pj,
+    const struct job_share *s, const uint8_t hash[32], const char *finder)
+{
+	struct block_sub *b = calloc(1, sizeof(*b));
+	char *hex;
+	size_t n, i;
+
+	hex = job_block_hex(&pj->job, s, &n);
+	if (b == NULL || hex == NULL || (b->params = malloc(n + 5)) == NULL) {
+		log_error("BLOCK FOUND BUT OUT OF MEMORY: it is lost");
+		free(hex);
+		free(b);
+		return;
+	}
+	p->blocks_found++;
+	for (i = 0; i < 32; i++)
+		snprintf(b->hash + 2 * i, 3, "%02x", hash[31 - i]);
+	b->pool = p;
+	b->height = pj->job.t->height;
+	snprintf(b->finder, sizeof(b->finder), "%s", finder);
+	snprintf(b->path, sizeof(b->path), "%s/block-%lld-%s.hex",
+	    p->conf.data_dir, (long long)b->height, b->hash);
+	log_notice("BLOCK FOUND: height %lld hash %s by %s",
+	    (long long)b->height, b->hash, finder);
+	if (save_block(b->path, hex, n) < 0)
+		log_warn("could not save block to %s", b->path);
+	snprintf(b->params, n + 5, "[\"%s\"]", hex);
+	free(hex);
+	b->next = p->subs;
+	p->subs = b;
+	sub_send(b);
+}
+
+/* ---- the loop's side --------------------------------------------------- */
+
+void
+work_start(struct pool *p)
+{
+	struct rpc_conf rc;
+	char err[200];
+
+	memset(&rc, 0, sizeof(rc));
+	rc.host = p->conf.rpchost;
+	rc.port = p->conf.rpcport ? p->conf.rpcport : 8332;
+	rc.user = p->conf.rpcuser;
+	rc.password = p->conf.rpcpassword;
+	rc.cookiefile = p->conf.cookiefile;
+	rc.connect_timeout_ms = 5000;
+	rc.request_timeout_ms = 1000 * p->conf.rpc_timeout;
+	rc.name = "node";
+	if ((p->rpc = rpc_new(&rc, err, sizeof(err))) == NULL)
+		fatalx("node %s: %s", p->conf.rpchost, err);
+	p->lp_usable = 1;
+	if (mkdir(p->conf.data_dir, 0755) < 0 && errno != EEXIST)
+		log_warn("data_dir %s", p->conf.data_dir);
+	p->next_info_ms = now_ms();
+}
+
+void
+work_tick(struct pool *p, int64_t now)
+{
+	struct block_sub *b;
+
+	if (!p->have_chain && !p->info_busy && now >= p->next_info_ms) {
+		if (rpc_call(p->rpc, "getblockchaininfo", "[]", 0, on_info,
+		    p) == 0)
+			p->info_busy = 1;
+		p->next_info_ms = now + RETRY_MS;
+	}
+	if (p->have_chain && !p->gbt_busy &&
+	    (p->refresh_now || now >= p->next_gbt_ms)) {
+		p->refresh_now = 0;
+		gbt_start(p);
+	}
+	if (p->have_chain && !p->lp_busy && !p->bbh_busy && p->tmpl != NULL &&
+	    now >= p->next_bbh_ms) {
+		p->next_bbh_ms = now + BBH_MS;
+		if (p->lp_usable && p->conf.longpoll &&
+		    p->tmpl->longpollid[0] != '\0')
+			lp_start(p);
+		else if (rpc_call(p->rpc, "getbestblockhash", "[]", 0, on_bbh,
+		    p) == 0)
+			p->bbh_busy = 1;
+	}
+	for (b = p->subs; b != NULL; b = b->next)
+		if (!b->busy && b->tries > 0 && now >= b->next_ms)
+			sub_send(b);
+}
+
+int
+work_timeout_ms(const struct pool *p, int64_t now)
+{
+	int64_t t = now + 60000;
+	const struct block_sub *b;
+
+	if (!p->have_chain && !p->info_busy)
+		t = p->next_info_ms;
+	if (p->have_chain && !p->gbt_busy && (p->refresh_now ||
+	    p->next_gbt_ms < t))
+		t = p->refresh_now ? now : p->next_gbt_ms;
+	if (p->tmpl != NULL && !p->lp_busy && !p->bbh_busy &&
+	    p->next_bbh_ms < t)
+		t = p->next_bbh_ms;
+	for (b = p->subs; b != NULL; b = b->next)
+		if (!b->busy && b->tries > 0 && b->next_ms < t)
+			t = b->next_ms;
+	return t <= now ? 0 : (int)(t - now);
+}
+
+void
+work_free(struct pool *p)
+{
+	struct payout *po;
+	size_t i;
+
+	if (p->rpc != NULL)
+		rpc_free(p->rpc);
+	p->rpc = NULL;
+	while (p->subs != NULL)
+		sub_free(p, p->subs);
+	while ((po = p->payouts) != NULL) {
+		p->payouts = po->next;
+		pjob_unref(po->cur);
+		free(po);
+	}
+	for (i = 0; i < p->ring_size; i++)
+		pjob_unref(p->ring[i].pj);
+	free(p->ring);
+	tmpl_unref(p->tmpl);
+}
