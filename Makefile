@@ -99,6 +99,11 @@ check:
 bench: $(BENCHES) $(BIN)
 	@set -e; for b in $(BENCHES); do $(EXEC) ./$$b "$(VECTORS)"; done
 
+# libFuzzer (clang): each harness for FUZZ_SECONDS (default 60; CI: 10).
+FUZZ_SECONDS = 60
+fuzz:
+	@sh test/fuzz.sh $(FUZZ_SECONDS)
+
 demo: all tests
 	@sh test/demo.sh "$(O)"
 
@@ -111,7 +116,7 @@ install: $(BIN)
 clean:
 	rm -rf build stratum
 
-.PHONY: all test tests asan cross integration check bench demo install clean
+.PHONY: all test tests asan cross integration check bench fuzz demo install clean
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d)

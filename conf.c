@@ -64,6 +64,14 @@ static const struct key keys[] = {
 	{ "stratum", "longpoll", K_BOOL, F(longpoll), 0, 0, 0 },
 	{ "stratum", "data_dir", K_STR, F(data_dir), S(data_dir), 0, 0 },
 	{ "stratum", "log_level", K_STR, F(log_level), S(log_level), 0, 0 },
+	{ "stratum", "user", K_STR, F(user), S(user), 0, 0 },
+	{ "stratum", "max_rejects", K_INT, F(max_rejects), 0, 1, 1000000 },
+	{ "stratum", "ban_seconds", K_INT, F(ban_seconds), 0, 0, 604800 },
+	{ "stratum", "on_block", K_STR, F(on_block), S(on_block), 0, 0 },
+	{ "api", "host", K_STR, F(api_host), S(api_host), 0, 0 },
+	{ "api", "port", K_INT, F(api_port), 0, 0, 65535 },
+	{ "api", "offline_seconds", K_INT, F(offline_seconds), 0, 10,
+	    86400 * 7 },
 };
 
 void
@@ -88,6 +96,11 @@ conf_defaults(struct conf *c)
 	c->longpoll = 1;
 	strcpy(c->data_dir, "data");
 	strcpy(c->log_level, "info");
+	c->max_rejects = 50;
+	c->ban_seconds = 600;
+	strcpy(c->api_host, "127.0.0.1");
+	c->api_port = 3334;
+	c->offline_seconds = 600;
 }
 
 /* Whole-string number parses: trailing junk ("8332 ; comment") is an

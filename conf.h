@@ -45,6 +45,14 @@ struct conf {
 	int longpoll;			/* 1: use getblocktemplate long poll */
 	char data_dir[CONF_STR];	/* "data": found blocks */
 	char log_level[16];		/* "info" */
+	char user[CONF_STR];		/* "": keep running as started */
+	int max_rejects;		/* 50 invalid shares in a row: drop */
+	int ban_seconds;		/* 600: an IP dropped 3 times is refused */
+	char on_block[CONF_STR];	/* command run when a block is found */
+	/* [api] */
+	char api_host[CONF_STR];	/* "127.0.0.1" */
+	int api_port;			/* 3334, 0: off */
+	int offline_seconds;		/* 600: worker without shares: offline */
 };
 
 /* Fill c with the defaults. */

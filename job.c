@@ -410,6 +410,22 @@ read_header(struct tmpl *t, const struct json_doc *d, int r, char *err,
 	return 0;
 }
 
+/* Segwit is in force unless the template lists its BIP 9 rules without
+ * it.  bcoin sends a default_witness_commitment even before activation;
+ * a witness in the block is then "unexpected-witness". */
+static int
+segwit_active(const struct json_doc *d, int r)
+{
+	int rules = json_get(d, r, "rules"), i, e;
+
+	if (json_type(d, rules) != JSON_ARRAY)
+		return 1;
+	for (i = 0; (e = json_at(d, rules, (size_t)i)) >= 0; i++)
+		if (json_streq(d, e, "segwit") || json_streq(d, e, "!segwit"))
+			return 1;
+	return 0;
+}
+
 /* default_witness_commitment and longpollid, both optional. */
 static int
 read_extras(struct tmpl *t, const struct json_doc *d, int r, char *err,
@@ -419,7 +435,8 @@ read_extras(struct tmpl *t, const struct json_doc *d, int r, char *err,
 	size_t len;
 	int i;
 
-	if (json_get(d, r, "default_witness_commitment") >= 0) {
+	if (json_get(d, r, "default_witness_commitment") >= 0 &&
+	    segwit_active(d, r)) {
 		s = get_raw(d, r, "default_witness_commitment", &len);
 		if (s == NULL || len % 2 != 0 || len / 2 < COMMIT_MIN ||
 		    len / 2 > JOB_COMMITMENT_MAX ||

@@ -78,6 +78,7 @@ struct client {
 	int authorized;
 	int closing;		/* 1: close once out is flushed, 2: now */
 	int bad_lines;		/* unparsable lines so far */
+	int bad_shares;		/* invalid shares since the last good one */
 	uint8_t en1[JOB_EN1_SIZE];
 	uint32_t mask;		/* negotiated version-rolling mask, 0: none */
 	double diff;		/* difficulty last sent */
@@ -94,6 +95,17 @@ struct client {
 	int vd_shares;
 	uint64_t accepted, rejected;
 	double best;
+};
+
+/* An address that keeps sending invalid shares: dropped BAN_STRIKES times
+ * within ban_seconds, it is refused for ban_seconds. */
+#define BAN_SLOTS 256
+#define BAN_STRIKES 3
+struct ban {
+	char ip[48];
+	int64_t first_ms;	/* first strike of this round */
+	int64_t until_ms;	/* refused until then */
+	int strikes;
 };
 
 struct session {
@@ -118,6 +130,7 @@ struct pool {
 	int listen_fd[2];
 	int nlisten;
 	struct session sessions[SESSION_RING];
+	struct ban bans[BAN_SLOTS];
 	unsigned session_pos;
 
 	struct tmpl *tmpl;	/* current template, or NULL */

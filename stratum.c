@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,12 @@
 #include "log.h"
 #include "pool.h"
 #include "sha256.h"
+
+#ifdef __linux__
+/* Not in POSIX; glibc and musl both have it.  Without it root's
+ * supplementary groups would survive the switch to user=. */
+int setgroups(size_t n, const gid_t *groups);
+#endif
 
 #define VERSION "0.1.0"
 #define MAX_TOKENS 256		/* a stratum line needs a few dozen */
@@ -43,13 +50,15 @@ enum {
 	E_UNAUTHORIZED = 24, E_NOT_SUBSCRIBED = 25
 };
 
-static volatile sig_atomic_t sig_stop, sig_refresh;
+static volatile sig_atomic_t sig_stop, sig_refresh, sig_reload;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		sig_refresh = 1;
+	else if (sig == SIGHUP)
+		sig_reload = 1;
 	else
 		sig_stop = 1;
 }
@@ -300,6 +309,32 @@ stratum_broadcast(struct pool *p, int clean)
 		    (long long)(rpc_now_ms() - p->notify_start_ms));
 		p->notify_start_ms = 0;
 	}
+}
+
+void
+stratum_show_message(struct pool *p, const char *msg)
+{
+	char buf[512];
+	struct json_w w;
+	int i, n;
+
+	json_w_init(&w, buf, sizeof(buf));
+	json_w_obj(&w);
+	json_w_key(&w, "id");
+	json_w_null(&w);
+	json_w_key(&w, "method");
+	json_w_str(&w, "client.show_message");
+	json_w_key(&w, "params");
+	json_w_arr(&w);
+	json_w_str(&w, msg);
+	json_w_arr_end(&w);
+	json_w_obj_end(&w);
+	if ((n = json_w_end(&w)) <= 0 || (size_t)n + 1 >= sizeof(buf))
+		return;
+	buf[n++] = '\n';
+	for (i = 0; i < p->conf.max_clients; i++)
+		if (client_ready(&p->clients[i]))
+			stratum_send(p, &p->clients[i], buf, (size_t)n);
 }
 
 /* A difficulty change takes effect with the next job: re-issue the current
@@ -565,6 +600,74 @@ m_suggest(struct pool *p, struct client *c, const struct req *r,
 	set_want_diff(p, c, d, rpc_now_ms());
 }
 
+/* ---- bans -------------------------------------------------------------- */
+
+/* The address part of "host:port" (IPv6 hosts contain colons too). */
+static size_t
+peer_ip_len(const char *peer)
+{
+	const char *colon = strrchr(peer, ':');
+
+	return colon != NULL ? (size_t)(colon - peer) : strlen(peer);
+}
+
+/* When the slot was last of use: the least recent is reused first. */
+static int64_t
+ban_last(const struct ban *b)
+{
+	return b->until_ms > b->first_ms ? b->until_ms : b->first_ms;
+}
+
+static struct ban *
+ban_find(struct pool *p, const char *peer, int make)
+{
+	size_t n = peer_ip_len(peer);
+	struct ban *b, *oldest = &p->bans[0];
+	int i;
+
+	if (n >= sizeof(b->ip))
+		return NULL;
+	for (i = 0; i < BAN_SLOTS; i++) {
+		b = &p->bans[i];
+		if (strlen(b->ip) == n && memcmp(b->ip, peer, n) == 0)
+			return b;
+		if (ban_last(b) < ban_last(oldest))
+			oldest = b;
+	}
+	if (!make)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	memcpy(oldest->ip, peer, n);
+	return oldest;
+}
+
+static void
+ban_strike(struct pool *p, const char *peer, int64_t now)
+{
+	int64_t window = 1000LL * p->conf.ban_seconds;
+	struct ban *b;
+
+	if (window == 0 || (b = ban_find(p, peer, 1)) == NULL)
+		return;
+	if (now - b->first_ms > window) {
+		b->first_ms = now;
+		b->strikes = 0;
+	}
+	if (++b->strikes >= BAN_STRIKES) {
+		b->until_ms = now + window;
+		log_warnx("refusing %s for %d s: dropped %d times for invalid "
+		    "shares", b->ip, p->conf.ban_seconds, b->strikes);
+	}
+}
+
+static int
+is_banned(struct pool *p, const char *peer, int64_t now)
+{
+	const struct ban *b = ban_find(p, peer, 0);
+
+	return b != NULL && b->until_ms > now;
+}
+
 /* ---- shares ------------------------------------------------------------ */
 
 /* Up to digits hex digits as a number; exactly when exact is set.  NerdMiner
@@ -709,6 +812,7 @@ m_submit(struct pool *p, struct client *c, const struct req *r)
 	if (code != 0)
 		goto reject;
 	c->accepted++;
+	c->bad_shares = 0;
 	if (res.diff > c->best)
 		c->best = res.diff;
 	c->vd_sum += diff;
@@ -720,6 +824,12 @@ reject:
 	c->rejected++;
 	log_debug("miner %u share rejected: %s", c->serial, why);
 	reply_error(p, c, r, code, why);
+	if (code != E_STALE && ++c->bad_shares >= p->conf.max_rejects) {
+		log_warnx("miner %u (%s): %d invalid shares in a row; dropped",
+		    c->serial, c->peer, c->bad_shares);
+		ban_strike(p, c->peer, rpc_now_ms());
+		c->closing = 1;
+	}
 }
 
 /* ---- lines ------------------------------------------------------------- */
@@ -977,6 +1087,11 @@ accept_all(struct pool *p, int lfd, int64_t now)
 		c->since_ms = now;
 		c->want_diff = p->conf.start_difficulty;
 		peer_name(&ss, len, c->peer, sizeof(c->peer));
+		if (is_banned(p, c->peer, now)) {
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
 		p->nclients++;
 		log_debug("miner %u connected from %s", c->serial, c->peer);
 	}
@@ -1072,6 +1187,103 @@ signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* on_block commands are not waited for: let the kernel reap them. */
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/*
+ * SIGHUP: read setting.ini again.  A broken file changes nothing.  What
+ * the running pool can take at once is taken (difficulty limits, tag,
+ * timeouts, limits on lines and backlog, log level, on_block); what needs
+ * sockets or memory set up at start (node, listeners, max_clients, api,
+ * btc_address, data_dir, user) is kept, with a note that it needs a restart.
+ */
+static void
+reload(struct pool *p)
+{
+	struct conf n;
+	char err[300];
+
+	conf_defaults(&n);
+	if (conf_load(&n, p->conf_path, err, sizeof(err)) < 0) {
+		log_error("reload refused, keeping the running settings: %s",
+		    err);
+		return;
+	}
+	if (strcmp(n.rpchost, p->conf.rpchost) != 0 ||
+	    n.rpcport != p->conf.rpcport ||
+	    strcmp(n.rpcuser, p->conf.rpcuser) != 0 ||
+	    strcmp(n.rpcpassword, p->conf.rpcpassword) != 0 ||
+	    strcmp(n.host, p->conf.host) != 0 || n.port != p->conf.port ||
+	    n.max_clients != p->conf.max_clients ||
+	    strcmp(n.btc_address, p->conf.btc_address) != 0 ||
+	    strcmp(n.data_dir, p->conf.data_dir) != 0 ||
+	    strcmp(n.api_host, p->conf.api_host) != 0 ||
+	    n.api_port != p->conf.api_port ||
+	    n.extranonce2_size != p->conf.extranonce2_size)
+		log_warnx("reload: node, listener, max_clients, btc_address, "
+		    "data_dir, api and extranonce2_size changes need a restart");
+	memcpy(n.rpchost, p->conf.rpchost, sizeof(n.rpchost));
+	n.rpcport = p->conf.rpcport;
+	memcpy(n.rpcuser, p->conf.rpcuser, sizeof(n.rpcuser));
+	memcpy(n.rpcpassword, p->conf.rpcpassword, sizeof(n.rpcpassword));
+	memcpy(n.cookiefile, p->conf.cookiefile, sizeof(n.cookiefile));
+	memcpy(n.host, p->conf.host, sizeof(n.host));
+	n.port = p->conf.port;
+	n.max_clients = p->conf.max_clients;
+	memcpy(n.btc_address, p->conf.btc_address, sizeof(n.btc_address));
+	memcpy(n.data_dir, p->conf.data_dir, sizeof(n.data_dir));
+	memcpy(n.api_host, p->conf.api_host, sizeof(n.api_host));
+	n.api_port = p->conf.api_port;
+	n.extranonce2_size = p->conf.extranonce2_size;
+	memcpy(n.user, p->conf.user, sizeof(n.user));
+	p->conf = n;
+	log_set_level((enum log_level)log_level_from_name(n.log_level));
+	log_notice("reloaded %s", p->conf_path);
+}
+
+/* After the listeners are bound: give up root for good. */
+static void
+drop_privileges(const struct pool *p)
+{
+	struct passwd *pw;
+
+	if (p->conf.user[0] == '\0')
+		return;
+	if ((pw = getpwnam(p->conf.user)) == NULL)
+		fatalx("user %s: no such user", p->conf.user);
+#ifdef __linux__
+	if (setgroups(0, NULL) < 0)
+		fatal("setgroups");
+#endif
+	if (setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		fatal("cannot run as %s", p->conf.user);
+	if (setuid(0) == 0)
+		fatalx("could drop root but regain it: refusing to run");
+	log_notice("running as %s", p->conf.user);
+}
+
+/* SIGTERM: miners are told to come back (cpuminer-family clients follow
+ * client.reconnect to the same host), then the pool closes. */
+static void
+say_goodbye(struct pool *p)
+{
+	static const char bye[] =
+	    "{\"id\":null,\"method\":\"client.reconnect\",\"params\":[]}\n";
+	int i;
+
+	for (i = 0; i < p->conf.max_clients; i++) {
+		struct client *c = &p->clients[i];
+
+		if (c->fd >= 0 && c->subscribed) {
+			stratum_send(p, c, bye, sizeof(bye) - 1);
+			client_flush(c);
+		}
+		client_close(p, c, "pool stopping");
+	}
 }
 
 static void
@@ -1164,6 +1376,7 @@ main(int argc, char **argv)
 	if (check)
 		return run_check(&pool);
 	open_listeners(&pool);
+	drop_privileges(&pool);
 	fds = calloc((size_t)pool.conf.max_clients + RPC_MAX_CONN + 2,
 	    sizeof(*fds));
 	if (fds == NULL || (buf = malloc(READ_CHUNK)) == NULL)
@@ -1173,13 +1386,16 @@ main(int argc, char **argv)
 			sig_refresh = 0;
 			pool.refresh_now = 1;
 		}
+		if (sig_reload) {
+			sig_reload = 0;
+			reload(&pool);
+		}
 		loop_once(&pool, fds, buf, &hk);
 	}
 	log_notice("stopping: %llu blocks found, %llu accepted",
 	    (unsigned long long)pool.blocks_found,
 	    (unsigned long long)pool.blocks_accepted);
-	for (i = 0; i < pool.conf.max_clients; i++)
-		client_close(&pool, &pool.clients[i], "pool stopping");
+	say_goodbye(&pool);
 	work_free(&pool);
 	for (i = 0; i < pool.nlisten; i++)
 		close(pool.listen_fd[i]);

@@ -512,6 +512,43 @@ on_info(void *arg, const struct rpc_reply *r)
 
 /* ---- found blocks ------------------------------------------------------ */
 
+/* on_block: run directly (no shell) as  on_block HEIGHT HASH FINDER VERDICT,
+ * not waited for (SIGCHLD is ignored, so the kernel reaps it). */
+static void
+run_on_block(struct pool *p, const struct block_sub *b, const char *verdict)
+{
+	char height[24];
+	long fd, max;
+	pid_t pid;
+
+	if (p->conf.on_block[0] == '\0')
+		return;
+	snprintf(height, sizeof(height), "%lld", (long long)b->height);
+	if ((pid = fork()) < 0) {
+		log_warn("on_block %s", p->conf.on_block);
+		return;
+	}
+	if (pid > 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+	execl(p->conf.on_block, p->conf.on_block, height, b->hash, b->finder,
+	    verdict, (char *)NULL);
+	_exit(127);
+}
+
+static void
+tell_miners(struct pool *p, const struct block_sub *b, const char *what)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "Block %lld %s (found by %s)",
+	    (long long)b->height, what, b->finder);
+	stratum_show_message(p, msg);
+	run_on_block(p, b, what);
+}
+
 static void sub_send(struct block_sub *b);
 
 static void
@@ -528,6 +565,19 @@ sub_free(struct pool *p, struct block_sub *b)
 	free(b);
 }
 
+/* The node has judged the block: its file is renamed *.done so a restart
+ * does not submit it again; only blocks never judged stay *.hex. */
+static void
+judged(struct block_sub *b, const char *verdict)
+{
+	char done[sizeof(b->path) + 8];
+
+	snprintf(done, sizeof(done), "%s.done", b->path);
+	if (rename(b->path, done) < 0 && errno != ENOENT)
+		log_warn("rename %s", b->path);
+	tell_miners(b->pool, b, verdict);
+}
+
 static void
 on_confirm(void *arg, const struct rpc_reply *r)
 {
@@ -540,6 +590,7 @@ on_confirm(void *arg, const struct rpc_reply *r)
 		log_notice("BLOCK ACCEPTED: height %lld hash %s is in the "
 		    "node's chain (found by %s)", (long long)b->height,
 		    b->hash, b->finder);
+		tell_miners(b->pool, b, "accepted");
 	} else if (r->status == RPC_OK)
 		log_error("block %s was answered null but height %lld holds "
 		    "another block: it lost a race or built on an old tip",
@@ -573,10 +624,11 @@ on_submit(void *arg, const struct rpc_reply *r)
 		}
 		log_error("BLOCK %s NOT SUBMITTED: node unreachable; submit "
 		    "%s by hand (bitcoin-cli submitblock)", b->hash, b->path);
-	} else if (r->status == RPC_ERR_RPC)
+	} else if (r->status == RPC_ERR_RPC) {
 		log_error("BLOCK %s REJECTED by the node: %s", b->hash,
 		    r->message);
-	else if (json_type(r->doc, r->result) == JSON_NULL) {
+		judged(b, "rejected");
+	} else if (json_type(r->doc, r->result) == JSON_NULL) {
 		log_notice("block %s submitted: node says ok; confirming",
 		    b->hash);
 		snprintf(params, sizeof(params), "[%lld]",
@@ -588,11 +640,13 @@ on_submit(void *arg, const struct rpc_reply *r)
 		if (strncmp(w, "rejected: ", 10) == 0)
 			w += 10;
 		if (strcmp(w, "duplicate") == 0 ||
-		    strcmp(w, "inconclusive") == 0)
+		    strncmp(w, "inconclusive", 12) == 0)
 			log_notice("block %s: node says %s", b->hash, w);
 		else
 			log_error("BLOCK %s REJECTED by the node: %s",
 			    b->hash, w);
+		judged(b, strcmp(w, "duplicate") == 0 ? "duplicate" :
+		    "rejected");
 	}
 	sub_free(p, b);
 }

@@ -419,7 +419,8 @@ check_targets(struct job *j, const struct job_share *s,
  * the real bytes at off..off+4+en2 of it. */
 static void
 check_rebuild(const struct blk *b, struct tmpl *t, const uint8_t *cb,
-    size_t cblen, size_t off, size_t en2, const char *want_hash)
+    size_t cblen, size_t off, size_t en2, const char *want_hash,
+    double want_diff)
 {
 	struct job j;
 	struct job_share s;
@@ -447,6 +448,7 @@ check_rebuild(const struct blk *b, struct tmpl *t, const uint8_t *cb,
 	CHECKF(strcmp(disp, want_hash) == 0, "%s != %s", disp, want_hash);
 	CHECK(r.meets_network == 1 && r.meets_share == 1);
 	check_diff(r.hash, r.diff);
+	CHECKF(fabs(r.diff / want_diff - 1) < 1e-12, "diff %.17g", r.diff);
 	check_targets(&j, &s, &r);
 	hex = job_block_hex(&j, &s, &n);
 	want = hex_of(b->raw, b->len);
@@ -477,18 +479,24 @@ static const struct {
 	int64_t height;
 	size_t en2;
 	int bip34, segwit;
-	const char *hash;
+	const char *hash;	/* vectors/README.md */
+	double diff;		/* diff1 / hash, exact rational, rounded */
 } blocks[] = {
 	{ "block1.raw", 1, 2, 0, 0,
-	  "00000000839a8e6886ab5951d76f411475428afc90947ee320161bbf18eb6048" },
+	  "00000000839a8e6886ab5951d76f411475428afc90947ee320161bbf18eb6048",
+	  1.9452038562555845 },
 	{ "block300025.raw", 300025, 8, 1, 0,
-	  "0000000000000000821c4e0acc40f88bedbce3b73ba2358b5ade58a9022cc78c" },
+	  "0000000000000000821c4e0acc40f88bedbce3b73ba2358b5ade58a9022cc78c",
+	  8450465521.79139 },
 	{ "block482683.raw", 482683, 4, 1, 1,
-	  "000000000000000000c238240ef6dcb26c37e75e16514e6ffc0aef7eee73e747" },
+	  "000000000000000000c238240ef6dcb26c37e75e16514e6ffc0aef7eee73e747",
+	  1449241560655.47 },
 	{ "block898352.raw", 898352, 16, 1, 0,
-	  "00000000c269ad542ed9ac684cb5fa6df340d5feee0e040590225c7332b98fca" },
+	  "00000000c269ad542ed9ac684cb5fa6df340d5feee0e040590225c7332b98fca",
+	  1.3167656264552838 },
 	{ "block928816.raw", 928816, 0, 1, 1,
-	  "00000000000001c4b87edf974ddc601d88dda332265b9849a944a5ff0141a378" },
+	  "00000000000001c4b87edf974ddc601d88dda332265b9849a944a5ff0141a378",
+	  9486868.820969943 },
 };
 
 static void
@@ -514,8 +522,9 @@ test_block(size_t k)
 	/* The window at the end of the scriptSig (as job_init puts it),
 	 * then right after its first byte. */
 	check_rebuild(&b, t, cb, cblen, ss + ss_len - 4 - en2, en2,
-	    blocks[k].hash);
-	check_rebuild(&b, t, cb, cblen, ss + 1, en2, blocks[k].hash);
+	    blocks[k].hash, blocks[k].diff);
+	check_rebuild(&b, t, cb, cblen, ss + 1, en2, blocks[k].hash,
+	    blocks[k].diff);
 	if (blocks[k].bip34)
 		check_bip34_real(&b, t);
 	free(cb);
@@ -986,6 +995,35 @@ test_gbt_tiny(void)
 	tmpl_unref(t);
 }
 
+/* The witness commitment counts only where segwit is among the rules (or
+ * no rules are listed): bcoin sends one before activation too. */
+static void
+test_gbt_rules(void)
+{
+	static const char *rules[] = { NULL, "[]", "[\"csv\"]",
+	    "[\"csv\",\"!segwit\"]", "[\"segwit\"]", "7" };
+	static const int kept[] = { 1, 0, 0, 1, 1, 1 };
+	char text[2048], with[2300], err[128];
+	struct tmpl *t;
+	size_t i;
+
+	gbt_text(text, sizeof(text), NGBT, NGBT, NULL);
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		if (rules[i] == NULL)
+			snprintf(with, sizeof(with), "%s", text);
+		else
+			snprintf(with, sizeof(with), "{\"result\":{\"rules\":"
+			    "%s,%s", rules[i], text + strlen("{\"result\":{"));
+		t = gbt_parse(with, strlen(with), err, sizeof(err));
+		CHECKF(t != NULL, "%s", err);
+		if (t == NULL)
+			continue;
+		CHECKF((t->commitment != NULL) == kept[i], "rules %s",
+		    rules[i] ? rules[i] : "absent");
+		tmpl_unref(t);
+	}
+}
+
 /* Every member dropped (the required ones must fail) and replaced by a
  * wrong value: an error, never a crash or a leak. */
 static void
@@ -1216,6 +1254,7 @@ main(void)
 	test_bip34();
 	test_scriptsig_limits();
 	test_gbt_tiny();
+	test_gbt_rules();
 	test_gbt_errors();
 	test_gbt_928816();
 	TEST_END("job");
