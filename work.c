@@ -9,6 +9,7 @@
  * work_tick() after a second, logged once per change of its outcome.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct block_sub {
 
 static void gbt_start(struct pool *p);
 static void on_longpoll(void *arg, const struct rpc_reply *r);
+static void resubmit_saved(struct pool *p);
 
 static int64_t
 now_ms(void)
@@ -508,6 +510,8 @@ on_info(void *arg, const struct rpc_reply *r)
 	}
 	p->have_chain = 1;
 	gbt_start(p);
+	if (!p->check_only)
+		resubmit_saved(p);
 }
 
 /* ---- found blocks ------------------------------------------------------ */
@@ -721,6 +725,70 @@ work_found_block(struct pool *p, const struct pjob *pj,
 	b->next = p->subs;
 	p->subs = b;
 	sub_send(b);
+}
+
+/* A block saved but never judged (the node was down, or the pool died
+ * before the answer) is submitted again once the node is up. */
+static void
+resubmit_file(struct pool *p, const char *name)
+{
+	struct block_sub *b = calloc(1, sizeof(*b));
+	long long height;
+	char *hex = NULL;
+	size_t n;
+	FILE *f;
+	long len;
+
+	if (b == NULL || sscanf(name, "block-%lld-", &height) != 1)
+		goto fail;
+	snprintf(b->path, sizeof(b->path), "%s/%s", p->conf.data_dir, name);
+	if ((f = fopen(b->path, "rb")) == NULL)
+		goto fail;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 160 &&
+	    len < 64L << 20 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (hex = malloc((size_t)len + 5)) != NULL) {
+		n = fread(hex + 2, 1, (size_t)len, f);
+		while (n > 0 && (hex[n + 1] == '\n' || hex[n + 1] == '\r'))
+			n--;
+		memcpy(hex, "[\"", 2);
+		memcpy(hex + 2 + n, "\"]", 3);
+	}
+	fclose(f);
+	if (hex == NULL)
+		goto fail;
+	b->params = hex;
+	b->pool = p;
+	b->height = height;
+	snprintf(b->hash, sizeof(b->hash), "%.64s", name + strcspn(name + 6,
+	    "-") + 7);
+	snprintf(b->finder, sizeof(b->finder), "(saved block)");
+	log_notice("submitting saved block %s", b->path);
+	b->next = p->subs;
+	p->subs = b;
+	sub_send(b);
+	return;
+fail:
+	log_warnx("cannot resubmit saved block %s/%s", p->conf.data_dir,
+	    name);
+	free(b);
+}
+
+static void
+resubmit_saved(struct pool *p)
+{
+	DIR *d = opendir(p->conf.data_dir);
+	struct dirent *e;
+	size_t n;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (strncmp(e->d_name, "block-", 6) == 0 && n > 70 &&
+		    strcmp(e->d_name + n - 4, ".hex") == 0)
+			resubmit_file(p, e->d_name);
+	}
+	closedir(d);
 }
 
 /* ---- the loop's side --------------------------------------------------- */
