@@ -28,15 +28,23 @@ struct key {
 #define F(field) offsetof(struct conf, field)
 #define S(field) sizeof(((struct conf *)0)->field)
 
+#define NF(field) offsetof(struct conf_node, field)
+#define NS(field) sizeof(((struct conf_node *)0)->field)
+
+/* Keys of every [bitcoin.conf] / [bitcoin.conf.N] section. */
+static const struct key node_keys[] = {
+	{ "bitcoin.conf", "rpcuser", K_STR, NF(rpcuser), NS(rpcuser), 0, 0 },
+	{ "bitcoin.conf", "rpcpassword", K_STR, NF(rpcpassword),
+	    NS(rpcpassword), 0, 0 },
+	{ "bitcoin.conf", "host", K_STR, NF(rpchost), NS(rpchost), 0, 0 },
+	{ "bitcoin.conf", "port", K_INT, NF(rpcport), 0, 1, 65535 },
+	{ "bitcoin.conf", "cookiefile", K_STR, NF(cookiefile),
+	    NS(cookiefile), 0, 0 },
+	{ "bitcoin.conf", "rpc_timeout", K_INT, NF(rpc_timeout), 0, 1,
+	    3600 },
+};
+
 static const struct key keys[] = {
-	{ "bitcoin.conf", "rpcuser", K_STR, F(rpcuser), S(rpcuser), 0, 0 },
-	{ "bitcoin.conf", "rpcpassword", K_STR, F(rpcpassword),
-	    S(rpcpassword), 0, 0 },
-	{ "bitcoin.conf", "host", K_STR, F(rpchost), S(rpchost), 0, 0 },
-	{ "bitcoin.conf", "port", K_INT, F(rpcport), 0, 1, 65535 },
-	{ "bitcoin.conf", "cookiefile", K_STR, F(cookiefile),
-	    S(cookiefile), 0, 0 },
-	{ "bitcoin.conf", "rpc_timeout", K_INT, F(rpc_timeout), 0, 1, 3600 },
 	{ "difficulty", "start_difficulty", K_DOUBLE, F(start_difficulty),
 	    0, 1e-12, 1e18 },
 	{ "difficulty", "min_difficulty", K_DOUBLE, F(min_difficulty),
@@ -77,9 +85,15 @@ static const struct key keys[] = {
 void
 conf_defaults(struct conf *c)
 {
+	int i;
+
 	memset(c, 0, sizeof(*c));
-	strcpy(c->rpchost, "127.0.0.1");
-	c->rpc_timeout = 30;
+	for (i = 0; i < CONF_MAX_NODES; i++) {
+		strcpy(c->node[i].rpchost, "127.0.0.1");
+		c->node[i].rpcport = 8332;
+		c->node[i].rpc_timeout = 30;
+	}
+	c->nnodes = 1;
 	c->start_difficulty = 1;
 	c->min_difficulty = 0.0001;
 	c->max_difficulty = 1e15;
@@ -127,10 +141,10 @@ parse_double(const char *v, double *out)
 }
 
 static int
-set_value(struct conf *c, const struct key *k, const char *v,
+set_value(void *base, const struct key *k, const char *v,
     char *err, size_t errlen)
 {
-	char *p = (char *)c + k->off;
+	char *p = (char *)base + k->off;
 	long long n;
 	double d;
 
@@ -185,25 +199,58 @@ set_value(struct conf *c, const struct key *k, const char *v,
 	return -1;
 }
 
+/* "bitcoin.conf" is node 0, "bitcoin.conf.N" node N-1; -1 otherwise. */
+static int
+node_index(const char *section)
+{
+	char *end;
+	long n;
+
+	if (strncasecmp(section, "bitcoin.conf", 12) != 0)
+		return -1;
+	if (section[12] == '\0')
+		return 0;
+	if (section[12] != '.')
+		return -1;
+	n = strtol(section + 13, &end, 10);
+	return (*end == '\0' && n >= 2 && n <= CONF_MAX_NODES) ?
+	    (int)n - 1 : -1;
+}
+
+static int
+on_node_key(struct conf *c, int idx, const char *name, const char *value,
+    int lineno, char *err, size_t errlen)
+{
+	size_t i;
+
+	c->node[idx].seen = 1;
+	if (idx + 1 > c->nnodes)
+		c->nnodes = idx + 1;
+	for (i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)
+		if (strcasecmp(name, node_keys[i].name) == 0)
+			return set_value(&c->node[idx], &node_keys[i], value,
+			    err, errlen);
+	log_warnx("line %d: [bitcoin.conf] key \"%s\" is not used by "
+	    "the pool; ignored", lineno, name);
+	return 0;
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value,
     int lineno, char *err, size_t errlen)
 {
 	struct conf *c = user;
 	size_t i;
-	int known_section = 0;
+	int known_section = 0, idx = node_index(section);
 
+	if (idx >= 0)
+		return on_node_key(c, idx, name, value, lineno, err, errlen);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcasecmp(section, keys[i].section) != 0)
 			continue;
 		known_section = 1;
 		if (strcasecmp(name, keys[i].name) == 0)
 			return set_value(c, &keys[i], value, err, errlen);
-	}
-	if (strcasecmp(section, "bitcoin.conf") == 0) {
-		log_warnx("line %d: [bitcoin.conf] key \"%s\" is not used by "
-		    "the pool; ignored", lineno, name);
-		return 0;
 	}
 	if (!known_section)
 		snprintf(err, errlen, "unknown section [%s]", section);
@@ -217,6 +264,8 @@ on_key(void *user, const char *section, const char *name, const char *value,
 static int
 conf_check(struct conf *c, char *err, size_t errlen)
 {
+	int i;
+
 	if (c->min_difficulty > c->max_difficulty) {
 		snprintf(err, errlen, "min_difficulty %g is above "
 		    "max_difficulty %g", c->min_difficulty, c->max_difficulty);
@@ -231,10 +280,18 @@ conf_check(struct conf *c, char *err, size_t errlen)
 		    "warn or error, not \"%s\"", c->log_level);
 		return -1;
 	}
-	if (c->rpcuser[0] != '\0' && c->rpcpassword[0] == '\0') {
-		snprintf(err, errlen, "rpcuser is set but rpcpassword is "
-		    "empty");
-		return -1;
+	for (i = 0; i < c->nnodes; i++) {
+		if (i > 0 && !c->node[i].seen) {
+			snprintf(err, errlen, "[bitcoin.conf.%d] is missing "
+			    "before [bitcoin.conf.%d]", i + 1, c->nnodes);
+			return -1;
+		}
+		if (c->node[i].rpcuser[0] != '\0' &&
+		    c->node[i].rpcpassword[0] == '\0') {
+			snprintf(err, errlen, "node %d: rpcuser is set but "
+			    "rpcpassword is empty", i + 1);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -16,14 +16,22 @@
 #define CONF_STR 256		/* host names, paths, user names */
 #define CONF_TAG 64		/* coinbase tag bytes */
 
-struct conf {
-	/* [bitcoin.conf] */
+#define CONF_MAX_NODES 4	/* [bitcoin.conf], [bitcoin.conf.2] ... .4 */
+
+/* One node: [bitcoin.conf] is the first, [bitcoin.conf.2] the second... */
+struct conf_node {
 	char rpcuser[CONF_STR];
 	char rpcpassword[CONF_STR];
 	char rpchost[CONF_STR];		/* "127.0.0.1" */
-	int rpcport;			/* 0: from the chain (8332...) */
+	int rpcport;			/* 8332 */
 	char cookiefile[CONF_STR];
 	int rpc_timeout;		/* seconds, 30 */
+	int seen;			/* its section was in the file */
+};
+
+struct conf {
+	struct conf_node node[CONF_MAX_NODES];
+	int nnodes;			/* 1 + the highest node section */
 	/* [difficulty] */
 	double start_difficulty;	/* 1 */
 	double min_difficulty;		/* 0.0001 */

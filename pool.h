@@ -121,7 +121,9 @@ struct pool {
 	enum addr_net net;
 	char chain[16];		/* as getblockchaininfo says it */
 	int have_chain;
-	struct rpc *rpc;
+	struct rpc *rpcs[CONF_MAX_NODES];	/* one client per node */
+	int cur;		/* the node templates come from */
+	struct rpc *rpc;	/* rpcs[cur] */
 
 	struct client *clients;	/* conf.max_clients slots */
 	int nclients;

@@ -519,19 +519,17 @@ static int
 head_parse(struct rpc *r, struct conn *c, char *msg)
 {
 	const char *l;
-	size_t at;
 	int n;
 
+	/* Checked early, so garbage fails at once, not at a timeout. */
 	if (memcmp(c->buf, "HTTP/", c->len < 5 ? c->len : 5) != 0)
 		return perr(msg, RPC_ERR_PROTO, "not an HTTP reply");
-	for (;;) {
-		at = c->pos;
-		if ((n = line_next(c->buf, c->len, &c->pos, &l)) < 0)
+	while ((n = line_next(c->buf, c->len, &c->pos, &l)) != 0)
+		if (n < 0)
 			return c->len > RPC_MAX_HEADER ? perr(msg,
 			    RPC_ERR_PROTO, "HTTP head too long") : P_MORE;
-		if (n == 0 && at > 0)
-			return head_fields(r, c, c->pos, msg);
-	}
+	return c->pos > RPC_MAX_HEADER ? perr(msg, RPC_ERR_PROTO,
+	    "HTTP head too long") : head_fields(r, c, c->pos, msg);
 }
 
 /* C_CHUNK_SIZE, C_CHUNK_END and C_TRAILER each take one line. */
@@ -543,9 +541,11 @@ chunk_line(struct rpc *r, struct conn *c, char *msg)
 	size_t v = 0;
 	int n, i;
 
-	if ((n = line_next(c->buf, c->len, &c->pos, &l)) < 0)
-		return c->len - c->pos > RPC_MAX_HEADER ? perr(msg,
-		    RPC_ERR_PROTO, "chunk line too long") : P_MORE;
+	if ((n = line_next(c->buf, c->len, &c->pos, &l)) > RPC_MAX_HEADER ||
+	    (n < 0 && c->len - c->pos > RPC_MAX_HEADER))
+		return perr(msg, RPC_ERR_PROTO, "chunk line too long");
+	if (n < 0)
+		return P_MORE;
 	if (c->st == C_CHUNK_END) {
 		c->st = C_CHUNK_SIZE;
 		return n == 0 ? P_GO : perr(msg, RPC_ERR_PROTO,
@@ -686,7 +686,8 @@ cookie_load(struct rpc *r)
 	FILE *f = r->cookiefile[0] ? fopen(r->cookiefile, "r") : NULL;
 	size_t i, n = 0;
 
-	for (i = 0; !r->cookiefile[0] && home && !f && i < 5; i++)
+	for (i = 0; !r->cookiefile[0] && home && !f &&
+	    i < sizeof sub / sizeof sub[0]; i++)
 		if (snprintf(path, sizeof path, "%s/.bitcoin/%s.cookie", home,
 		    sub[i]) < (int)sizeof path)
 			f = fopen(path, "r");
@@ -790,16 +791,15 @@ conn_send(struct rpc *r, struct conn *c)
 	while (c->sent < total) {
 		memset(&m, 0, sizeof m);
 		m.msg_iov = iov;
-		m.msg_iovlen = 1;
-		off = c->sent - c->headlen;
+		m.msg_iovlen = 0;
 		if (c->sent < c->headlen) {
 			iov[0].iov_base = c->head + c->sent;
 			iov[0].iov_len = c->headlen - c->sent;
-			m.msg_iovlen = 2;
-			off = 0;
+			m.msg_iovlen = 1;
 		}
-		iov[m.msg_iovlen - 1].iov_base = c->call.body + off;
-		iov[m.msg_iovlen - 1].iov_len = c->call.len - off;
+		off = c->sent < c->headlen ? 0 : c->sent - c->headlen;
+		iov[m.msg_iovlen].iov_base = c->call.body + off;
+		iov[m.msg_iovlen++].iov_len = c->call.len - off;
 		n = sendmsg(c->fd, &m, RPC_SEND_FLAGS);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -819,8 +819,8 @@ conn_send(struct rpc *r, struct conn *c)
 static void
 conn_io(struct rpc *r, struct conn *c, int64_t now)
 {
-	socklen_t sl = sizeof(int);
 	int err = 0;
+	socklen_t sl = sizeof err;
 	char b;
 
 	switch (c->st) {

@@ -1120,14 +1120,16 @@ housekeep(struct pool *p, int64_t now)
 static void
 loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 {
-	int base = p->nlisten + RPC_MAX_CONN, i, n, t, tw;
+	int base = p->nlisten + RPC_MAX_CONN * p->conf.nnodes, i, n, t, tw;
 	int64_t now = rpc_now_ms();
 
 	for (i = 0; i < p->nlisten; i++) {
 		fds[i].fd = p->listen_fd[i];
 		fds[i].events = POLLIN;
 	}
-	rpc_pollfds(p->rpc, fds + p->nlisten, RPC_MAX_CONN);
+	for (i = 0; i < p->conf.nnodes; i++)
+		rpc_pollfds(p->rpcs[i], fds + p->nlisten + i * RPC_MAX_CONN,
+		    RPC_MAX_CONN);
 	for (i = 0; i < p->conf.max_clients; i++) {
 		struct client *c = &p->clients[i];
 
@@ -1139,13 +1141,16 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 	t = (int)(*hk - now);
 	if ((tw = work_timeout_ms(p, now)) >= 0 && tw < t)
 		t = tw;
-	if ((tw = rpc_timeout_ms(p->rpc, now)) >= 0 && tw < t)
-		t = tw;
+	for (i = 0; i < p->conf.nnodes; i++)
+		if ((tw = rpc_timeout_ms(p->rpcs[i], now)) >= 0 && tw < t)
+			t = tw;
 	n = poll(fds, (nfds_t)(base + p->conf.max_clients), t < 0 ? 0 : t);
 	if (n < 0 && errno != EINTR)
 		fatal("poll");
 	now = rpc_now_ms();
-	rpc_handle(p->rpc, fds + p->nlisten, RPC_MAX_CONN, now);
+	for (i = 0; i < p->conf.nnodes; i++)
+		rpc_handle(p->rpcs[i], fds + p->nlisten + i * RPC_MAX_CONN,
+		    RPC_MAX_CONN, now);
 	for (i = 0; n > 0 && i < p->nlisten; i++)
 		if (fds[i].revents & POLLIN)
 			accept_all(p, fds[i].fd, now);
@@ -1213,10 +1218,7 @@ reload(struct pool *p)
 		    err);
 		return;
 	}
-	if (strcmp(n.rpchost, p->conf.rpchost) != 0 ||
-	    n.rpcport != p->conf.rpcport ||
-	    strcmp(n.rpcuser, p->conf.rpcuser) != 0 ||
-	    strcmp(n.rpcpassword, p->conf.rpcpassword) != 0 ||
+	if (memcmp(n.node, p->conf.node, sizeof(n.node)) != 0 ||
 	    strcmp(n.host, p->conf.host) != 0 || n.port != p->conf.port ||
 	    n.max_clients != p->conf.max_clients ||
 	    strcmp(n.btc_address, p->conf.btc_address) != 0 ||
@@ -1226,11 +1228,8 @@ reload(struct pool *p)
 	    n.extranonce2_size != p->conf.extranonce2_size)
 		log_warnx("reload: node, listener, max_clients, btc_address, "
 		    "data_dir, api and extranonce2_size changes need a restart");
-	memcpy(n.rpchost, p->conf.rpchost, sizeof(n.rpchost));
-	n.rpcport = p->conf.rpcport;
-	memcpy(n.rpcuser, p->conf.rpcuser, sizeof(n.rpcuser));
-	memcpy(n.rpcpassword, p->conf.rpcpassword, sizeof(n.rpcpassword));
-	memcpy(n.cookiefile, p->conf.cookiefile, sizeof(n.cookiefile));
+	memcpy(n.node, p->conf.node, sizeof(n.node));
+	n.nnodes = p->conf.nnodes;
 	memcpy(n.host, p->conf.host, sizeof(n.host));
 	n.port = p->conf.port;
 	n.max_clients = p->conf.max_clients;
@@ -1327,7 +1326,8 @@ static int
 run_check(struct pool *p)
 {
 	int64_t end = rpc_now_ms() + 20000, hk = end;
-	struct pollfd *fds = calloc(RPC_MAX_CONN + 2, sizeof(*fds));
+	struct pollfd *fds = calloc(RPC_MAX_CONN * CONF_MAX_NODES + 2,
+	    sizeof(*fds));
 	char buf[1];
 
 	p->conf.max_clients = 0;
@@ -1377,8 +1377,8 @@ main(int argc, char **argv)
 		return run_check(&pool);
 	open_listeners(&pool);
 	drop_privileges(&pool);
-	fds = calloc((size_t)pool.conf.max_clients + RPC_MAX_CONN + 2,
-	    sizeof(*fds));
+	fds = calloc((size_t)pool.conf.max_clients +
+	    RPC_MAX_CONN * CONF_MAX_NODES + 2, sizeof(*fds));
 	if (fds == NULL || (buf = malloc(READ_CHUNK)) == NULL)
 		fatalx("out of memory");
 	while (!sig_stop) {

@@ -28,6 +28,7 @@
 struct block_sub {
 	struct block_sub *next;
 	struct pool *pool;
+	struct rpc *rpc;	/* the node this copy goes to */
 	char *params;		/* ["<block hex>"] */
 	char hash[65];		/* display order */
 	char path[CONF_STR + 96];
@@ -264,6 +265,25 @@ log_call(const char *what, const struct rpc_reply *r, int *last)
 	*last = now;
 }
 
+/* The node templates come from failed at the transport level: with more
+ * than one node configured, take the next.  The first node is tried again
+ * at every timed refresh, so templates come from it whenever it is up. */
+static void
+failover(struct pool *p, const struct rpc_reply *r)
+{
+	int next;
+
+	if (p->conf.nnodes < 2 || r->status == RPC_OK ||
+	    r->status == RPC_ERR_RPC || r->status == RPC_ERR_CANCELLED)
+		return;
+	next = (p->cur + 1) % p->conf.nnodes;
+	log_warnx("node %d failed (%s): templates from node %d now",
+	    p->cur + 1, r->message, next + 1);
+	p->cur = next;
+	p->rpc = p->rpcs[next];
+	p->refresh_now = 1;
+}
+
 static void
 on_proposal(void *arg, const struct rpc_reply *r)
 {
@@ -395,6 +415,7 @@ on_gbt(void *arg, const struct rpc_reply *r)
 	if (r->status == RPC_ERR_CANCELLED)
 		return;
 	take_template(p, r, "getblocktemplate", &last);
+	failover(p, r);
 	if (r->status != RPC_OK) {
 		p->next_gbt_ms = now_ms() + RETRY_MS;
 		if (p->check_only)
@@ -454,6 +475,7 @@ on_bbh(void *arg, const struct rpc_reply *r)
 	    json_string(r->doc, r->result, hash, sizeof(hash)) != 64) {
 		if (r->status != RPC_OK)
 			log_call("getbestblockhash", r, &last);
+		failover(p, r);
 		return;
 	}
 	last = RPC_OK;
@@ -482,6 +504,7 @@ on_info(void *arg, const struct rpc_reply *r)
 		return;
 	if (r->status != RPC_OK) {
 		log_call("getblockchaininfo", r, &last);
+		failover(p, r);
 		p->next_info_ms = now_ms() + RETRY_MS;
 		if (p->check_only)
 			p->check_failed = 1;
@@ -577,9 +600,10 @@ judged(struct block_sub *b, const char *verdict)
 	char done[sizeof(b->path) + 8];
 
 	snprintf(done, sizeof(done), "%s.done", b->path);
-	if (rename(b->path, done) < 0 && errno != ENOENT)
+	if (rename(b->path, done) == 0)
+		tell_miners(b->pool, b, verdict);	/* first node's verdict */
+	else if (errno != ENOENT)
 		log_warn("rename %s", b->path);
-	tell_miners(b->pool, b, verdict);
 }
 
 static void
@@ -594,12 +618,13 @@ on_confirm(void *arg, const struct rpc_reply *r)
 		log_notice("BLOCK ACCEPTED: height %lld hash %s is in the "
 		    "node's chain (found by %s)", (long long)b->height,
 		    b->hash, b->finder);
-		tell_miners(b->pool, b, "accepted");
-	} else if (r->status == RPC_OK)
+		judged(b, "accepted");
+	} else if (r->status == RPC_OK) {
 		log_error("block %s was answered null but height %lld holds "
 		    "another block: it lost a race or built on an old tip",
 		    b->hash, (long long)b->height);
-	else if (r->status != RPC_ERR_CANCELLED)
+		judged(b, "orphaned");
+	} else if (r->status != RPC_ERR_CANCELLED)
 		log_warnx("could not confirm block %s: %s", b->hash,
 		    r->message);
 	sub_free(b->pool, b);
@@ -637,7 +662,7 @@ on_submit(void *arg, const struct rpc_reply *r)
 		    b->hash);
 		snprintf(params, sizeof(params), "[%lld]",
 		    (long long)b->height);
-		if (rpc_call(p->rpc, "getblockhash", params, 0, on_confirm,
+		if (rpc_call(b->rpc, "getblockhash", params, 0, on_confirm,
 		    b) == 0)
 			return;
 	} else if (json_string(r->doc, r->result, why, sizeof(why)) >= 0) {
@@ -658,7 +683,7 @@ on_submit(void *arg, const struct rpc_reply *r)
 static void
 sub_send(struct block_sub *b)
 {
-	if (rpc_call(b->pool->rpc, "submitblock", b->params, 0, on_submit,
+	if (rpc_call(b->rpc, "submitblock", b->params, 0, on_submit,
 	    b) == 0)
 		b->busy = 1;
 	else
@@ -693,38 +718,61 @@ save_block(const char *path, const char *hex, size_t n)
 	return close(fd);
 }
 
+static struct block_sub *
+sub_new(struct pool *p, struct rpc *rpc, const char *hex, size_t n,
+    const char *hash, int64_t height, const char *finder)
+{
+	struct block_sub *b = calloc(1, sizeof(*b));
+
+	if (b == NULL || (b->params = malloc(n + 5)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	snprintf(b->params, n + 5, "[\"%s\"]", hex);
+	snprintf(b->hash, sizeof(b->hash), "%s", hash);
+	snprintf(b->finder, sizeof(b->finder), "%s", finder);
+	snprintf(b->path, sizeof(b->path), "%s/block-%lld-%s.hex",
+	    p->conf.data_dir, (long long)height, hash);
+	b->pool = p;
+	b->rpc = rpc;
+	b->height = height;
+	b->next = p->subs;
+	p->subs = b;
+	return b;
+}
+
+/* Saved first, then submitted to every node at once: whichever reaches
+ * the network first wins the block. */
 void
 work_found_block(struct pool *p, const struct pjob *pj,
     const struct job_share *s, const uint8_t hash[32], const char *finder)
 {
-	struct block_sub *b = calloc(1, sizeof(*b));
-	char *hex;
+	struct block_sub *b = NULL;
+	char disp[65], *hex;
 	size_t n, i;
+	int k;
 
 	hex = job_block_hex(&pj->job, s, &n);
-	if (b == NULL || hex == NULL || (b->params = malloc(n + 5)) == NULL) {
-		log_error("BLOCK FOUND BUT OUT OF MEMORY: it is lost");
+	for (i = 0; i < 32; i++)
+		snprintf(disp + 2 * i, 3, "%02x", hash[31 - i]);
+	for (k = 0; hex != NULL && k < p->conf.nnodes; k++)
+		if ((b = sub_new(p, p->rpcs[k], hex, n, disp,
+		    pj->job.t->height, finder)) == NULL)
+			break;
+	p->blocks_found++;
+	log_notice("BLOCK FOUND: height %lld hash %s by %s",
+	    (long long)pj->job.t->height, disp, finder);
+	if (b == NULL) {
+		log_error("BLOCK %s: OUT OF MEMORY, it may be lost", disp);
 		free(hex);
-		free(b);
 		return;
 	}
-	p->blocks_found++;
-	for (i = 0; i < 32; i++)
-		snprintf(b->hash + 2 * i, 3, "%02x", hash[31 - i]);
-	b->pool = p;
-	b->height = pj->job.t->height;
-	snprintf(b->finder, sizeof(b->finder), "%s", finder);
-	snprintf(b->path, sizeof(b->path), "%s/block-%lld-%s.hex",
-	    p->conf.data_dir, (long long)b->height, b->hash);
-	log_notice("BLOCK FOUND: height %lld hash %s by %s",
-	    (long long)b->height, b->hash, finder);
 	if (save_block(b->path, hex, n) < 0)
 		log_warn("could not save block to %s", b->path);
-	snprintf(b->params, n + 5, "[\"%s\"]", hex);
 	free(hex);
-	b->next = p->subs;
-	p->subs = b;
-	sub_send(b);
+	for (b = p->subs; b != NULL; b = b->next)
+		if (!b->busy && b->tries == 0 && strcmp(b->hash, disp) == 0)
+			sub_send(b);
 }
 
 /* A block saved but never judged (the node was down, or the pool died
@@ -758,6 +806,7 @@ resubmit_file(struct pool *p, const char *name)
 		goto fail;
 	b->params = hex;
 	b->pool = p;
+	b->rpc = p->rpc;
 	b->height = height;
 	snprintf(b->hash, sizeof(b->hash), "%.64s", name + strcspn(name + 6,
 	    "-") + 7);
@@ -797,19 +846,26 @@ void
 work_start(struct pool *p)
 {
 	struct rpc_conf rc;
-	char err[200];
+	char err[200], name[16];
+	int k;
 
-	memset(&rc, 0, sizeof(rc));
-	rc.host = p->conf.rpchost;
-	rc.port = p->conf.rpcport ? p->conf.rpcport : 8332;
-	rc.user = p->conf.rpcuser;
-	rc.password = p->conf.rpcpassword;
-	rc.cookiefile = p->conf.cookiefile;
-	rc.connect_timeout_ms = 5000;
-	rc.request_timeout_ms = 1000 * p->conf.rpc_timeout;
-	rc.name = "node";
-	if ((p->rpc = rpc_new(&rc, err, sizeof(err))) == NULL)
-		fatalx("node %s: %s", p->conf.rpchost, err);
+	for (k = 0; k < p->conf.nnodes; k++) {
+		const struct conf_node *n = &p->conf.node[k];
+
+		memset(&rc, 0, sizeof(rc));
+		snprintf(name, sizeof(name), k ? "node %d" : "node", k + 1);
+		rc.host = n->rpchost;
+		rc.port = n->rpcport;
+		rc.user = n->rpcuser;
+		rc.password = n->rpcpassword;
+		rc.cookiefile = n->cookiefile;
+		rc.connect_timeout_ms = 5000;
+		rc.request_timeout_ms = 1000 * n->rpc_timeout;
+		rc.name = name;
+		if ((p->rpcs[k] = rpc_new(&rc, err, sizeof(err))) == NULL)
+			fatalx("%s %s: %s", name, n->rpchost, err);
+	}
+	p->rpc = p->rpcs[0];
 	p->lp_usable = 1;
 	if (mkdir(p->conf.data_dir, 0755) < 0 && errno != EEXIST)
 		log_warn("data_dir %s", p->conf.data_dir);
@@ -829,6 +885,10 @@ work_tick(struct pool *p, int64_t now)
 	}
 	if (p->have_chain && !p->gbt_busy &&
 	    (p->refresh_now || now >= p->next_gbt_ms)) {
+		if (!p->refresh_now && p->cur != 0) {
+			p->cur = 0;	/* back to the first node when it is up */
+			p->rpc = p->rpcs[0];
+		}
 		p->refresh_now = 0;
 		gbt_start(p);
 	}
@@ -872,9 +932,11 @@ work_free(struct pool *p)
 {
 	struct payout *po;
 	size_t i;
+	int k;
 
-	if (p->rpc != NULL)
-		rpc_free(p->rpc);
+	for (k = 0; k < CONF_MAX_NODES; k++)
+		if (p->rpcs[k] != NULL)
+			rpc_free(p->rpcs[k]);
 	p->rpc = NULL;
 	while (p->subs != NULL)
 		sub_free(p, p->subs);

@@ -142,6 +142,7 @@ function writeConfig(file, port, extra = {}) {
 		address: { btc_address: '' },
 		stratum: { host: '127.0.0.1', port, data_dir: path.join(TMP, 'data'), log_level: 'debug',
 			update_interval: 30, idle_timeout: 30 },
+		api: { port: 0 },
 	};
 	for (const [sec, kv] of Object.entries(extra)) s[sec] = Object.assign(s[sec] || {}, kv);
 	let text = '';
@@ -152,7 +153,7 @@ function writeConfig(file, port, extra = {}) {
 	fs.writeFileSync(file, text);
 }
 
-async function startPool(extra = {}) {
+async function startPool(extra = {}, waitTemplate = true) {
 	const port = await freePort();
 	const conf = path.join(TMP, `pool-${port}.ini`);
 	writeConfig(conf, port, extra);
@@ -161,7 +162,7 @@ async function startPool(extra = {}) {
 	pool.conf = conf;
 	if (!await pool.waitFor(/listening for miners/, 10000))
 		throw new Error('pool did not start:\n' + pool.out);
-	if (!await pool.waitFor(/new block/, 20000))
+	if (waitTemplate && !await pool.waitFor(/new block/, 20000))
 		throw new Error('pool got no template:\n' + pool.out);
 	return pool;
 }
@@ -269,7 +270,7 @@ function findNonce(notify, en1, en2, ntime, isBlock, start = 0, version) {
 const hex8 = (v) => (v >>> 0).toString(16).padStart(8, '0');
 
 module.exports = {
-	check, sleep, sha256d, rpc, wallet, startNode, stopNode, startPool, Client, Proc,
+	check, sleep, sha256d, rpc, rpcTo, nodeSh, freePort, RPC_PORT, PASS, wallet, startNode, stopNode, startPool, Client, Proc,
 	shareHash, findNonce, hex8, targetOfBits, MINER_BIN, TMP, FILTER,
 	results: () => ({ passed, failed }), children,
 };
@@ -277,7 +278,8 @@ module.exports = {
 // ---- running ------------------------------------------------------------
 
 async function main() {
-	const tests = require('./integration_tests.js');
+	const tests = { list: require('./integration_tests.js').list.concat(
+		require('./integration_faults.js').list) };
 	const t0 = Date.now();
 	let addrs;
 	try {
@@ -301,7 +303,10 @@ async function main() {
 			console.error('  FAILED with exception: ' + (e.stack || e));
 		}
 		console.log(`${failed === before ? 'ok  ' : 'FAIL'} ${name} (${Date.now() - t} ms)`);
-		for (const c of children) c.kill('SIGKILL');
+		for (const c of children) {
+			c.kill('SIGKILL');
+			fs.writeFileSync(path.join(TMP, `${c.name}-${c.p.pid}.log`), c.out);
+		}
 		children.length = 0;
 	}
 	stopNode();

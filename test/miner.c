@@ -1,12 +1,11 @@
 /*
  * miner.c - a Stratum V1 test miner.  It connects to a pool, mines on the
- * CPU and reports every protocol event as one line on stdout, so scripts can
- * grep for "share accepted" or "block candidate".
+ * CPU and reports every protocol event as one line on stdout.
  *
  * It exists to check the pool from outside, so it shares no code with
  * job.c: coinbase, merkle root, header and targets are rebuilt here from the
- * mining.notify fields alone, the way miner firmware does it.  A pool whose
- * job code disagrees with this file gets its shares rejected by itself.
+ * mining.notify fields alone, the way miner firmware does it.  Where the
+ * pool's job code and this file disagree, the pool rejects our shares.
  *
  * It is stricter than real miners where they differ (PROTOCOL-NOTES.md): the
  * subscribe reply must be the first line after subscribe (after the
@@ -16,13 +15,26 @@
  *
  *   miner -o HOST:PORT -u USER [-p PASS] [-n SHARES] [-t SECONDS]
  *         [-b BLOCKS] [--rolling] [--suggest-diff D] [--agent UA] [--nerd]
- *         [--bitaxe] [-v] [--raw FILE|-]
+ *         [--bitaxe] [-v]
+ *   miner -o HOST:PORT --raw FILE|- [-t SECONDS]	(see raw_run())
  * Hidden test options: --start-nonce N, --start-en2 HEX (mine from a known
  * point, e.g. a real block's), --target D (print the share target, exit).
  *
+ * Output, one event per line ("error ..." lines on failures):
+ *   connected host=H port=P          configured rolling=1 mask=1fffe000
+ *   subscribed en1=HEX en2size=N     authorized | authorize failed code= msg=
+ *   difficulty D                     job id=J clean=1 diff=D height=N
+ *   extranonce en1=HEX en2size=N     version_mask mask=HEX
+ *   ping | message TEXT | reconnect wait=S | unknown method=M
+ *   block candidate job=J hash=HEX   (the share also meets nBits)
+ *   share accepted job=J diff=D sdiff=S hash=HEX
+ *   share rejected job=J code=C msg=TEXT
+ *   summary accepted=N rejected=N blocks=N unanswered=N hashes=N
+ *           seconds=S hashrate=H
  * Exit status: 0 when a share was accepted (with -n 0: when authorized),
- * 1 otherwise, 2 on a protocol error.  Single-threaded; poll() between
- * batches of nonces; a deadline bounds every wait, alarm() backs it up.
+ * 1 otherwise, 2 on a protocol error or bad usage.  Single-threaded: poll()
+ * between batches of nonces; a deadline bounds every wait, alarm() backs
+ * it up.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -236,7 +236,8 @@ static const char *const garbage[] = {
 	"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
 };
 
-/* Act on one request by its method name.  Returns 0 to close. */
+/* Act on one request by its method name.  Returns 0 to close.  One long
+ * if-chain on purpose: the whole server script reads in one place. */
 static int
 srv_act(int fd, const struct sreq *q)
 {
@@ -310,11 +311,18 @@ srv_act(int fd, const struct sreq *q)
 	} else if (strcmp(q->method, "big") == 0) {
 		srv_big(fd, q);
 	} else if (strcmp(q->method, "http10") == 0) {
-		n = snprintf(out, sizeof out, "HTTP/1.0 200 OK\r\nContent-Type: "
-		    "application/json\r\n\r\n{\"result\":10,\"error\":null,"
+		/* [0]: the body ends at close; [1]: Content-Length, and the
+		 * client must close as HTTP/1.0 has no keep-alive by default */
+		n = snprintf(b, sizeof b, "{\"result\":10,\"error\":null,"
 		    "\"id\":%ld}", q->id);
+		if (q->p[0])
+			n = snprintf(out, sizeof out, "HTTP/1.0 200 OK\r\n"
+			    "Content-Length: %d\r\n\r\n%s", n, b);
+		else
+			n = snprintf(out, sizeof out, "HTTP/1.0 200 OK\r\n"
+			    "\r\n%s", b);
 		send_all(fd, out, (size_t)n);
-		return 0;
+		return q->p[0] != 0;
 	} else if (strcmp(q->method, "connclose") == 0) {
 		snprintf(out, sizeof out, "{\"result\":11,\"error\":null,"
 		    "\"id\":%ld}", q->id);
@@ -396,7 +404,8 @@ struct res {
 };
 
 static int pending;
-static struct rpc *chain_r;	/* echo_chain(): call again from the callback */
+static int64_t all_end;		/* wall-clock bound for the whole test */
+static struct rpc *chain_r;	/* set: on_done() makes the next call itself */
 static struct res *chain_res;
 
 static void
@@ -457,6 +466,7 @@ run(struct rpc *r, int ms, int wait)
 	int64_t now = rpc_now_ms(), end = now + ms;
 	int n, t;
 
+	end = end < all_end ? end : all_end;
 	while ((wait || pending > 0) && now < end) {
 		n = rpc_pollfds(r, fds, RPC_MAX_CONN);
 		fds[n].fd = rep_fd[0];
@@ -739,31 +749,33 @@ test_reconnect(int port)
 static void
 test_errors(int port)
 {
+	/* open: sockets left open right after the call (keep-alive). */
 	static const struct { const char *m, *p; enum rpc_status st; int http;
-	    int64_t code; const char *msg; } v[] = {
-		{ "cut", "[0]", RPC_ERR_IO, 200, 0, "mid-reply" },
-		{ "cut", "[1]", RPC_ERR_IO, 200, 0, "mid-reply" },
-		{ "cut", "[2]", RPC_ERR_IO, 0, 0, "mid-reply" },
+	    int64_t code; const char *msg; int open; } v[] = {
+		{ "cut", "[0]", RPC_ERR_IO, 200, 0, "mid-reply", 0 },
+		{ "cut", "[1]", RPC_ERR_IO, 200, 0, "mid-reply", 0 },
+		{ "cut", "[2]", RPC_ERR_IO, 0, 0, "mid-reply", 0 },
 		{ "err500", "[]", RPC_ERR_RPC, 500, -8,
-		    "Block height out of range" },
+		    "Block height out of range", 1 },
 		{ "err200", "[]", RPC_ERR_RPC, 200, -8,
-		    "Block height out of range" },
+		    "Block height out of range", 1 },
 		{ "nosuchmethod", "[]", RPC_ERR_RPC, 404, -32601,
-		    "Method not found" },
-		{ "badid", "[]", RPC_ERR_JSON, 200, 0, "id" },
-		{ "notjson", "[]", RPC_ERR_JSON, 200, 0, "JSON" },
-		{ "noresult", "[]", RPC_ERR_JSON, 200, 0, "result" },
-		{ "html503", "[]", RPC_ERR_HTTP, 503, 0, "HTTP 503" },
-		{ "garbage", "[0]", RPC_ERR_PROTO, 0, 0, "HTTP" },
-		{ "garbage", "[1]", RPC_ERR_PROTO, 0, 0, "HTTP" },
-		{ "garbage", "[2]", RPC_ERR_PROTO, 200, 0, "chunk" },
-		{ "garbage", "[3]", RPC_ERR_PROTO, 0, 0, "status" },
-		{ "garbage", "[4]", RPC_ERR_PROTO, 200, 0, "Length" },
-		{ "garbage", "[5]", RPC_ERR_PROTO, 200, 0, "Encoding" },
-		{ "http10", "[]", RPC_OK, 200, 0, "" },
-		{ "connclose", "[]", RPC_OK, 200, 0, "" },
-		{ "hangup", "[]", RPC_ERR_IO, 0, 0, "before" },
-		{ "hangup", "[]", RPC_ERR_IO, 0, 0, "before" },
+		    "Method not found", 1 },
+		{ "badid", "[]", RPC_ERR_JSON, 200, 0, "id", 1 },
+		{ "notjson", "[]", RPC_ERR_JSON, 200, 0, "JSON", 1 },
+		{ "noresult", "[]", RPC_ERR_JSON, 200, 0, "result", 1 },
+		{ "html503", "[]", RPC_ERR_HTTP, 503, 0, "HTTP 503", 1 },
+		{ "garbage", "[0]", RPC_ERR_PROTO, 0, 0, "HTTP", 0 },
+		{ "garbage", "[1]", RPC_ERR_PROTO, 0, 0, "HTTP", 0 },
+		{ "garbage", "[2]", RPC_ERR_PROTO, 200, 0, "chunk", 0 },
+		{ "garbage", "[3]", RPC_ERR_PROTO, 0, 0, "status", 0 },
+		{ "garbage", "[4]", RPC_ERR_PROTO, 200, 0, "Length", 0 },
+		{ "garbage", "[5]", RPC_ERR_PROTO, 200, 0, "Encoding", 0 },
+		{ "http10", "[0]", RPC_OK, 200, 0, "", 0 },
+		{ "http10", "[1]", RPC_OK, 200, 0, "", 0 },
+		{ "connclose", "[]", RPC_OK, 200, 0, "", 0 },
+		{ "hangup", "[]", RPC_ERR_IO, 0, 0, "before", 0 },
+		{ "hangup", "[]", RPC_ERR_IO, 0, 0, "before", 0 },
 	};
 	struct rpc *r = client(port, 3000, 0, 2000);
 	struct res x;
@@ -778,6 +790,7 @@ test_errors(int port)
 		    x.st, x.http, (long long)x.code, x.msg);
 		if (v[i].st == RPC_ERR_RPC)	/* the node's text as it is */
 			CHECK(strcmp(x.msg, v[i].msg) == 0);
+		CHECKF(open_fds(r) == v[i].open, "%s%s", v[i].m, v[i].p);
 	}
 	CHECK(call(r, "echo", "[9]", 0, &x) == RPC_OK &&
 	    strcmp(x.result, "[9]") == 0);
@@ -1137,6 +1150,7 @@ main(void)
 		perror("pipe");
 		return 99;
 	}
+	all_end = rpc_now_ms() + 60000;
 	log_capture();
 	log_set_level(LOG_DEBUG);
 	lfd = listener(&port, 16);
