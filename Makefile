@@ -93,6 +93,16 @@ integration: $(BIN) $(TOOLS)
 	@sh test/node.sh install
 	@POOL_BIN=./$(BIN) node test/integration.js "$(O)"
 
+# The integration suite again with the pool built with ASan + UBSan (the
+# leak check runs when each pool exits on SIGTERM), or run under valgrind.
+integration-asan:
+	$(MAKE) O=build/asan BIN=build/asan/stratum \
+	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" integration
+VALGRIND = valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	--error-exitcode=99
+integration-valgrind: $(BIN) $(TOOLS)
+	@POOL_WRAP="$(VALGRIND)" POOL_BIN=./$(BIN) node test/integration.js "$(O)"
+
 check:
 	@sh test/check.sh
 
@@ -116,7 +126,7 @@ install: $(BIN)
 clean:
 	rm -rf build stratum
 
-.PHONY: all test tests asan cross integration check bench fuzz demo install clean
+.PHONY: all test tests asan cross integration integration-asan integration-valgrind check bench fuzz demo install clean
 .SECONDARY:
 
 -include $(wildcard $(O)/*.d)

@@ -663,8 +663,10 @@ on_submit(void *arg, const struct rpc_reply *r)
 		snprintf(params, sizeof(params), "[%lld]",
 		    (long long)b->height);
 		if (rpc_call(b->rpc, "getblockhash", params, 0, on_confirm,
-		    b) == 0)
+		    b) == 0) {
+			b->busy = 1;	/* no retry while confirming */
 			return;
+		}
 	} else if (json_string(r->doc, r->result, why, sizeof(why)) >= 0) {
 		if (strncmp(w, "rejected: ", 10) == 0)
 			w += 10;
@@ -787,10 +789,10 @@ resubmit_file(struct pool *p, const char *name)
 	FILE *f;
 	long len;
 
-	if (b == NULL || sscanf(name, "block-%lld-", &height) != 1)
-		goto fail;
-	snprintf(b->path, sizeof(b->path), "%s/%s", p->conf.data_dir, name);
-	if ((f = fopen(b->path, "rb")) == NULL)
+	if (b == NULL || sscanf(name, "block-%lld-", &height) != 1 ||
+	    (size_t)snprintf(b->path, sizeof(b->path), "%s/%s",
+	    p->conf.data_dir, name) >= sizeof(b->path) ||
+	    (f = fopen(b->path, "rb")) == NULL)
 		goto fail;
 	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 160 &&
 	    len < 64L << 20 && fseek(f, 0, SEEK_SET) == 0 &&

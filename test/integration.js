@@ -108,7 +108,9 @@ class Proc {
 		this.name = name;
 		this.out = '';
 		this.waiters = [];
-		this.p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		const wrap = process.env.POOL_WRAP && name === 'pool' ? process.env.POOL_WRAP.split(' ') : [];
+		this.p = spawn(wrap.length ? wrap[0] : bin, wrap.length ? wrap.slice(1).concat([bin], args) : args,
+			{ stdio: ['ignore', 'pipe', 'pipe'] });
 		children.push(this);
 		const feed = (d) => {
 			this.out += d.toString();
@@ -277,6 +279,25 @@ module.exports = {
 
 // ---- running ------------------------------------------------------------
 
+// After each test: pools get SIGTERM and must exit 0 within 5 s with no
+// sanitizer report (under ASan the leak check runs at that exit); the
+// rest is killed.  Every output is kept in TMP.
+async function stopChildren() {
+	for (const c of children) {
+		const alive = c.code === undefined && c.signal === undefined;
+		if (c.name === 'pool' && alive) {
+			c.kill('SIGTERM');
+			await Promise.race([c.exited, sleep(5000)]);
+			check(c.code === 0, `pool exits 0 on SIGTERM (code ${c.code}, signal ${c.signal})`);
+		}
+		c.kill('SIGKILL');
+		check(!/AddressSanitizer|LeakSanitizer|runtime error:|Invalid read|Invalid write|definitely lost: [1-9]/.test(c.out),
+			`${c.name} ${c.p.pid}: no sanitizer or valgrind report`);
+		fs.writeFileSync(path.join(TMP, `${c.name}-${c.p.pid}.log`), c.out);
+	}
+	children.length = 0;
+}
+
 async function main() {
 	const tests = { list: require('./integration_tests.js').list.concat(
 		require('./integration_faults.js').list) };
@@ -302,12 +323,8 @@ async function main() {
 			failed++;
 			console.error('  FAILED with exception: ' + (e.stack || e));
 		}
+		await stopChildren();
 		console.log(`${failed === before ? 'ok  ' : 'FAIL'} ${name} (${Date.now() - t} ms)`);
-		for (const c of children) {
-			c.kill('SIGKILL');
-			fs.writeFileSync(path.join(TMP, `${c.name}-${c.p.pid}.log`), c.out);
-		}
-		children.length = 0;
 	}
 	stopNode();
 	console.log(`integration took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
