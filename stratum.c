@@ -824,7 +824,7 @@ reject:
 	c->rejected++;
 	log_debug("miner %u share rejected: %s", c->serial, why);
 	reply_error(p, c, r, code, why);
-	if (code != E_STALE && ++c->bad_shares >= p->conf.max_rejects) {
+	if (code != E_STALE && ++c->bad_shares == p->conf.max_rejects) {
 		log_warnx("miner %u (%s): %d invalid shares in a row; dropped",
 		    c->serial, c->peer, c->bad_shares);
 		ban_strike(p, c->peer, rpc_now_ms());
@@ -928,7 +928,7 @@ client_read(struct pool *p, struct client *c, char *buf, int64_t now)
 	}
 	if (n < 0)
 		return;
-	while (off < (size_t)n && c->fd >= 0 && c->closing != 2) {
+	while (off < (size_t)n && c->fd >= 0 && !c->closing) {
 		nl = memchr(buf + off, '\n', (size_t)n - off);
 		size_t len = (nl ? (size_t)(nl - buf) : (size_t)n) - off;
 

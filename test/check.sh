@@ -8,7 +8,7 @@ mkdir -p build
 log=build/check.log
 : > "$log"
 status=0
-for target in ${CHECK_TARGETS:-test asan cross integration integration-asan}; do
+for target in ${CHECK_TARGETS:-test asan cross integration integration-asan integration-valgrind}; do
 	echo "== make $target"
 	make -s "$target" > build/part.log 2>&1
 	rc=$?
