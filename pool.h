@@ -20,9 +20,11 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "api.h"
 #include "conf.h"
 #include "job.h"
 #include "rpc.h"
+#include "stats.h"
 
 #define CLIENT_JOBS 8		/* jobs a miner may still submit to */
 #define CLIENT_WORKER_MAX 128	/* "address.worker" bytes */
@@ -151,6 +153,11 @@ struct pool {
 	struct block_sub *subs;	/* blocks being submitted */
 	uint64_t blocks_found, blocks_accepted;
 	int64_t notify_start_ms;	/* for the wake-to-notify figure */
+	struct stats *stats;	/* never NULL after start-up */
+	struct api *api;	/* NULL when [api] port = 0 */
+	char stats_path[CONF_STR + 16];
+	int64_t started;	/* unix time */
+	int64_t next_save_ms;
 	int check_only;		/* -t: stop after the first template */
 	int check_done, check_failed;
 };

@@ -43,6 +43,7 @@ int setgroups(size_t n, const gid_t *groups);
 #define VARDIFF_STEP 64.0	/* largest change in one retarget */
 #define REISSUE_MS 1000		/* fastest a miner gets a re-issued job */
 #define HOUSEKEEP_MS 1000
+#define STATS_SAVE_MS 60000	/* statistics written to disk */
 
 /* Stratum error codes (the de-facto set every miner knows). */
 enum {
@@ -80,8 +81,12 @@ client_close(struct pool *p, struct client *c, const char *why)
 		memcpy(s->en1, c->en1, JOB_EN1_SIZE);
 		s->at_ms = rpc_now_ms();
 	}
-	if (c->payout != NULL)
+	if (c->payout != NULL) {
+		if (c->authorized)
+			stats_disconnect(p->stats, c->payout->addr, c->worker,
+			    time(NULL));
 		work_payout_drop(p, c->payout);
+	}
 	free(c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -251,6 +256,8 @@ send_difficulty(struct pool *p, struct client *c, double diff)
 		stratum_send(p, c, buf, (size_t)n);
 	}
 	c->diff = diff;
+	if (c->authorized)
+		stats_difficulty(p->stats, c->payout->addr, c->worker, diff);
 }
 
 /* Send job id of c's payout with the difficulty due, and remember at which
@@ -518,6 +525,8 @@ m_authorize(struct pool *p, struct client *c, const struct req *r)
 	if (!c->authorized) {
 		c->authorized = 1;
 		c->vd_since_ms = rpc_now_ms();
+		stats_connect(p->stats, c->payout->addr, c->worker, c->agent,
+		    c->want_diff > 0 ? c->want_diff : c->diff, time(NULL));
 		stratum_send_job(p, c, 1);
 	}
 }
@@ -817,11 +826,15 @@ m_submit(struct pool *p, struct client *c, const struct req *r)
 		c->best = res.diff;
 	c->vd_sum += diff;
 	c->vd_shares++;
+	stats_share(p->stats, c->payout->addr, c->worker, diff, res.diff,
+	    time(NULL));
 	reply_raw(p, c, r, "true");
 	vardiff(p, c, rpc_now_ms());
 	return;
 reject:
 	c->rejected++;
+	stats_reject(p->stats, c->authorized ? c->payout->addr : "",
+	    c->authorized ? c->worker : "", code, time(NULL));
 	log_debug("miner %u share rejected: %s", c->serial, why);
 	reply_error(p, c, r, code, why);
 	if (code != E_STALE && ++c->bad_shares == p->conf.max_rejects) {
@@ -1104,6 +1117,12 @@ housekeep(struct pool *p, int64_t now)
 {
 	int i;
 
+	stats_tick(p->stats, time(NULL), p->conf.offline_seconds);
+	if (now >= p->next_save_ms) {
+		stats_save(p->stats, p->stats_path);
+		p->next_save_ms = now + STATS_SAVE_MS;
+	}
+
 	for (i = 0; i < p->conf.max_clients; i++) {
 		struct client *c = &p->clients[i];
 
@@ -1120,7 +1139,8 @@ housekeep(struct pool *p, int64_t now)
 static void
 loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 {
-	int base = p->nlisten + RPC_MAX_CONN * p->conf.nnodes, i, n, t, tw;
+	int abase = p->nlisten + RPC_MAX_CONN * p->conf.nnodes;
+	int base = abase + (p->api ? API_MAX_CONN + 1 : 0), i, n, t, tw;
 	int64_t now = rpc_now_ms();
 
 	for (i = 0; i < p->nlisten; i++) {
@@ -1139,6 +1159,11 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 		fds[base + i].revents = 0;
 	}
 	t = (int)(*hk - now);
+	if (p->api != NULL) {
+		api_pollfds(p->api, fds + abase, API_MAX_CONN + 1);
+		if ((tw = api_timeout_ms(p->api, now)) >= 0 && tw < t)
+			t = tw;
+	}
 	if ((tw = work_timeout_ms(p, now)) >= 0 && tw < t)
 		t = tw;
 	for (i = 0; i < p->conf.nnodes; i++)
@@ -1154,6 +1179,8 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 	for (i = 0; n > 0 && i < p->nlisten; i++)
 		if (fds[i].revents & POLLIN)
 			accept_all(p, fds[i].fd, now);
+	if (p->api != NULL)
+		api_handle(p->api, fds + abase, API_MAX_CONN + 1, now);
 	for (i = 0; n > 0 && i < p->conf.max_clients; i++) {
 		struct client *c = &p->clients[i];
 		short ev = fds[base + i].revents;
@@ -1285,6 +1312,49 @@ say_goodbye(struct pool *p)
 	}
 }
 
+/* What the API shows besides the statistics themselves. */
+static void
+pool_info(void *arg, struct stats_pool_info *pi)
+{
+	const struct pool *p = arg;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->height = p->tmpl ? p->tmpl->height : 0;
+	pi->network_diff = p->tmpl ? target_to_diff(p->tmpl->target) : 0;
+	pi->template_age = p->tmpl ? (rpc_now_ms() - p->tmpl_ms) / 1000 : 0;
+	pi->node_status = !p->have_chain ? "down" : rpc_is_up(p->rpc) ?
+	    "up" : "unreachable";
+	pi->chain = p->chain;
+	pi->miners = p->nclients;
+	pi->started = p->started;
+}
+
+/* Statistics survive restarts: a bad file is moved aside by stats_load
+ * and the pool starts anyway.  The API is a convenience: if its port is
+ * taken the pool mines on without it, and says so. */
+static void
+open_stats(struct pool *p)
+{
+	char err[200];
+
+	p->started = time(NULL);
+	snprintf(p->stats_path, sizeof(p->stats_path), "%s/stats.json",
+	    p->conf.data_dir);
+	if (stats_load(p->stats, p->stats_path) == 0)
+		log_info("statistics loaded from %s", p->stats_path);
+	p->next_save_ms = rpc_now_ms() + STATS_SAVE_MS;
+	if (p->conf.api_port == 0)
+		return;
+	p->api = api_new(p->conf.api_host, p->conf.api_port, p->stats,
+	    pool_info, p, err, sizeof(err));
+	if (p->api == NULL)
+		log_error("status API on %s port %d: %s; running without it",
+		    p->conf.api_host, p->conf.api_port, err);
+	else
+		log_notice("status page on http://%s:%d/", p->conf.api_host,
+		    api_port(p->api));
+}
+
 static void
 usage(void)
 {
@@ -1313,7 +1383,8 @@ pool_init(struct pool *p, const char *path, int check)
 	p->clients = calloc((size_t)p->conf.max_clients, sizeof(*p->clients));
 	p->ring_size = 64 + 4 * (size_t)p->conf.max_clients;
 	p->ring = calloc(p->ring_size, sizeof(*p->ring));
-	if (p->clients == NULL || p->ring == NULL)
+	p->stats = stats_new();
+	if (p->clients == NULL || p->ring == NULL || p->stats == NULL)
 		fatalx("out of memory for %d clients", p->conf.max_clients);
 	for (i = 0; i < p->conf.max_clients; i++)
 		p->clients[i].fd = -1;
@@ -1376,9 +1447,10 @@ main(int argc, char **argv)
 	if (check)
 		return run_check(&pool);
 	open_listeners(&pool);
+	open_stats(&pool);
 	drop_privileges(&pool);
 	fds = calloc((size_t)pool.conf.max_clients +
-	    RPC_MAX_CONN * CONF_MAX_NODES + 2, sizeof(*fds));
+	    RPC_MAX_CONN * CONF_MAX_NODES + API_MAX_CONN + 3, sizeof(*fds));
 	if (fds == NULL || (buf = malloc(READ_CHUNK)) == NULL)
 		fatalx("out of memory");
 	while (!sig_stop) {
@@ -1396,6 +1468,9 @@ main(int argc, char **argv)
 	    (unsigned long long)pool.blocks_found,
 	    (unsigned long long)pool.blocks_accepted);
 	say_goodbye(&pool);
+	stats_save(pool.stats, pool.stats_path);
+	api_free(pool.api);
+	stats_free(pool.stats);
 	work_free(&pool);
 	for (i = 0; i < pool.nlisten; i++)
 		close(pool.listen_fd[i]);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -599,6 +600,8 @@ judged(struct block_sub *b, const char *verdict)
 {
 	char done[sizeof(b->path) + 8];
 
+	stats_block(b->pool->stats, b->height, b->hash, b->finder, verdict,
+	    time(NULL));
 	snprintf(done, sizeof(done), "%s.done", b->path);
 	if (rename(b->path, done) == 0)
 		tell_miners(b->pool, b, verdict);	/* first node's verdict */
@@ -764,6 +767,8 @@ work_found_block(struct pool *p, const struct pjob *pj,
 	p->blocks_found++;
 	log_notice("BLOCK FOUND: height %lld hash %s by %s",
 	    (long long)pj->job.t->height, disp, finder);
+	stats_block(p->stats, pj->job.t->height, disp, finder, "submitted",
+	    time(NULL));
 	if (b == NULL) {
 		log_error("BLOCK %s: OUT OF MEMORY, it may be lost", disp);
 		free(hex);

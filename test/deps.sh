@@ -5,7 +5,8 @@
 # root (or sudo).  The pool itself needs none of this but a C compiler.
 set -e
 pkgs="build-essential gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
-gcc-mips-linux-gnu libc6-dev-mips-cross qemu-user clang libclang-rt-14-dev valgrind"
+gcc-mips-linux-gnu libc6-dev-mips-cross qemu-user clang libclang-rt-14-dev valgrind
+chromium"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=""

@@ -301,7 +301,8 @@ async function stopChildren() {
 async function main() {
 	const tests = { list: require('./integration_tests.js').list.concat(
 		require('./integration_faults.js').list,
-		require('./integration_abuse.js').list) };
+		require('./integration_abuse.js').list,
+		require('./integration_api.js').list) };
 	const t0 = Date.now();
 	let addrs;
 	try {
