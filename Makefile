@@ -118,10 +118,16 @@ demo: all tests
 	@sh test/demo.sh "$(O)"
 
 install: $(BIN)
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stratum
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/stratum \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	cp -f $(BIN) $(DESTDIR)$(PREFIX)/bin/stratum
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/stratum
 	cp -f setting.ini $(DESTDIR)$(PREFIX)/share/stratum/setting.ini.sample
+	cp -f README.md $(DESTDIR)$(PREFIX)/share/stratum/README.md
+	cp -f contrib/stratum.init $(DESTDIR)$(PREFIX)/share/stratum/stratum.init
+	chmod 755 $(DESTDIR)$(PREFIX)/share/stratum/stratum.init
+	sed 's|/usr/local|$(PREFIX)|g' contrib/stratum.service \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/stratum.service
 
 clean:
 	rm -rf build stratum
