@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,67 +195,61 @@ req_id(struct req *r, int tok)
 		    r->d->src + t->start);
 }
 
+/* One line to a miner; the arguments are JSON text already. */
+static void LOG_PRINTF(3, 4)
+send_line(struct pool *p, struct client *c, const char *fmt, ...)
+{
+	char buf[640];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		stratum_send(p, c, buf, (size_t)n);
+}
+
 static void
 reply_raw(struct pool *p, struct client *c, const struct req *r,
     const char *result)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "{\"id\":%s,\"result\":%s,"
-	    "\"error\":null}\n", r->id, result);
+	send_line(p, c, "{\"id\":%s,\"result\":%s,\"error\":null}\n",
+	    r->id, result);
+}
 
-	if (n > 0 && (size_t)n < sizeof(buf))
-		stratum_send(p, c, buf, (size_t)n);
+/* msg escaped as a JSON string into out (cap bytes); "" when too long. */
+static const char *
+json_text(char *out, size_t cap, const char *msg)
+{
+	struct json_w w;
+
+	json_w_init(&w, out, cap);
+	json_w_str(&w, msg);
+	return json_w_end(&w) < 0 ? "\"\"" : out;
 }
 
 static void
 reply_error(struct pool *p, struct client *c, const struct req *r,
     int code, const char *msg)
 {
-	char buf[512];
-	struct json_w w;
-	int n;
+	char text[256];
 
-	json_w_init(&w, buf, sizeof(buf));
-	json_w_obj(&w);
-	json_w_key(&w, "id");
-	json_w_raw(&w, r->id, strlen(r->id));
-	json_w_key(&w, "result");
-	json_w_bool(&w, 0);
-	json_w_key(&w, "error");
-	json_w_arr(&w);
-	json_w_int(&w, code);
-	json_w_str(&w, msg);
-	json_w_null(&w);
-	json_w_arr_end(&w);
-	json_w_obj_end(&w);
-	if ((n = json_w_end(&w)) > 0 && (size_t)n + 1 < sizeof(buf)) {
-		buf[n++] = '\n';
-		stratum_send(p, c, buf, (size_t)n);
-	}
+	send_line(p, c, "{\"id\":%s,\"result\":false,\"error\":[%d,%s,"
+	    "null]}\n", r->id, code, json_text(text, sizeof(text), msg));
 }
 
 static void
 send_difficulty(struct pool *p, struct client *c, double diff)
 {
-	char buf[128];
+	char num[40];
 	struct json_w w;
-	int n;
 
-	json_w_init(&w, buf, sizeof(buf));
-	json_w_obj(&w);
-	json_w_key(&w, "id");
-	json_w_null(&w);
-	json_w_key(&w, "method");
-	json_w_str(&w, "mining.set_difficulty");
-	json_w_key(&w, "params");
-	json_w_arr(&w);
+	json_w_init(&w, num, sizeof(num));
 	json_w_double(&w, diff);
-	json_w_arr_end(&w);
-	json_w_obj_end(&w);
-	if ((n = json_w_end(&w)) > 0 && (size_t)n + 1 < sizeof(buf)) {
-		buf[n++] = '\n';
-		stratum_send(p, c, buf, (size_t)n);
-	}
+	json_w_end(&w);
+	send_line(p, c, "{\"id\":null,\"method\":\"mining.set_difficulty\","
+	    "\"params\":[%s]}\n", num);
 	c->diff = diff;
 	if (c->authorized)
 		stats_difficulty(p->stats, c->payout->addr, c->worker, diff);
@@ -321,27 +316,14 @@ stratum_broadcast(struct pool *p, int clean)
 void
 stratum_show_message(struct pool *p, const char *msg)
 {
-	char buf[512];
-	struct json_w w;
-	int i, n;
+	char text[256];
+	int i;
 
-	json_w_init(&w, buf, sizeof(buf));
-	json_w_obj(&w);
-	json_w_key(&w, "id");
-	json_w_null(&w);
-	json_w_key(&w, "method");
-	json_w_str(&w, "client.show_message");
-	json_w_key(&w, "params");
-	json_w_arr(&w);
-	json_w_str(&w, msg);
-	json_w_arr_end(&w);
-	json_w_obj_end(&w);
-	if ((n = json_w_end(&w)) <= 0 || (size_t)n + 1 >= sizeof(buf))
-		return;
-	buf[n++] = '\n';
+	json_text(text, sizeof(text), msg);
 	for (i = 0; i < p->conf.max_clients; i++)
 		if (client_ready(&p->clients[i]))
-			stratum_send(p, &p->clients[i], buf, (size_t)n);
+			send_line(p, &p->clients[i], "{\"id\":null,\"method\":"
+			    "\"client.show_message\",\"params\":[%s]}\n", text);
 }
 
 /* A difficulty change takes effect with the next job: re-issue the current
@@ -1236,7 +1218,7 @@ signals(void)
 static void
 reload(struct pool *p)
 {
-	struct conf n;
+	struct conf n, k;
 	char err[300];
 
 	conf_defaults(&n);
@@ -1245,27 +1227,24 @@ reload(struct pool *p)
 		    err);
 		return;
 	}
-	if (memcmp(n.node, p->conf.node, sizeof(n.node)) != 0 ||
-	    strcmp(n.host, p->conf.host) != 0 || n.port != p->conf.port ||
-	    n.max_clients != p->conf.max_clients ||
-	    strcmp(n.btc_address, p->conf.btc_address) != 0 ||
-	    strcmp(n.data_dir, p->conf.data_dir) != 0 ||
-	    strcmp(n.api_host, p->conf.api_host) != 0 ||
-	    n.api_port != p->conf.api_port ||
-	    n.extranonce2_size != p->conf.extranonce2_size)
+	/* What needs sockets or memory set up at start stays as it is. */
+	k = n;
+	memcpy(k.node, p->conf.node, sizeof(k.node));
+	k.nnodes = p->conf.nnodes;
+	memcpy(k.host, p->conf.host, sizeof(k.host));
+	k.port = p->conf.port;
+	k.max_clients = p->conf.max_clients;
+	memcpy(k.btc_address, p->conf.btc_address, sizeof(k.btc_address));
+	memcpy(k.data_dir, p->conf.data_dir, sizeof(k.data_dir));
+	memcpy(k.api_host, p->conf.api_host, sizeof(k.api_host));
+	k.api_port = p->conf.api_port;
+	k.extranonce2_size = p->conf.extranonce2_size;
+	memcpy(k.user, p->conf.user, sizeof(k.user));
+	if (memcmp(&k, &n, sizeof(k)) != 0)
 		log_warnx("reload: node, listener, max_clients, btc_address, "
-		    "data_dir, api and extranonce2_size changes need a restart");
-	memcpy(n.node, p->conf.node, sizeof(n.node));
-	n.nnodes = p->conf.nnodes;
-	memcpy(n.host, p->conf.host, sizeof(n.host));
-	n.port = p->conf.port;
-	n.max_clients = p->conf.max_clients;
-	memcpy(n.btc_address, p->conf.btc_address, sizeof(n.btc_address));
-	memcpy(n.data_dir, p->conf.data_dir, sizeof(n.data_dir));
-	memcpy(n.api_host, p->conf.api_host, sizeof(n.api_host));
-	n.api_port = p->conf.api_port;
-	n.extranonce2_size = p->conf.extranonce2_size;
-	memcpy(n.user, p->conf.user, sizeof(n.user));
+		    "data_dir, api, extranonce2_size and user changes need a "
+		    "restart");
+	n = k;
 	p->conf = n;
 	log_set_level((enum log_level)log_level_from_name(n.log_level));
 	log_notice("reloaded %s", p->conf_path);
