@@ -3,10 +3,10 @@
  * connections, each with its own API_MAX_REQUEST input buffer (so a slow
  * client costs nothing but its slot), driven from the pool's poll() loop.
  * A request is answered once its head is complete: the body is built
- * whole by stats.c into a buffer that doubles until it fits (bounded by
- * API_MAX_REPLY), then queued with its header.  While a reply is queued
- * the connection is polled for output only, so pipelined requests wait
- * in the input buffer instead of piling up replies.
+ * whole into a buffer that doubles until it fits (up to API_MAX_REPLY),
+ * then queued with its header.  While a reply is queued the connection
+ * is polled for output only, so pipelined requests wait in the input
+ * buffer instead of piling up replies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +25,20 @@
 #define REPLY_START 16384
 #define ACCEPT_BURST 64		/* connections taken per poll round */
 #define METHOD_MAX 16
+#define ALNUM "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-enum route { R_PAGE, R_POOL, R_USER, R_BLOCKS, R_METRICS };
+/* Routes, by the request path; R_USER is the prefix of /api/users/ADDR. */
+enum { R_PAGE, R_POOL, R_BLOCKS, R_METRICS, R_USER };
+static const struct { const char *path, *type; } routes[] = {
+	{ "/", "text/html; charset=utf-8" },
+	{ "/api/pool", "application/json" },
+	{ "/api/blocks", "application/json" },
+	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8" },
+	{ "/api/users/", "application/json" }
+};
+
+#define PAGE_PARTS 3
+static const char *const page[PAGE_PARTS];
 
 struct conn {
 	int fd;			/* -1: free */
@@ -50,21 +62,17 @@ struct api {
 struct req {
 	int head_only;
 	int keep;		/* keep-alive */
-	enum route route;
+	int route;
 	char addr[STATS_ADDR_MAX];
 };
-
-static char *page_text(size_t *n);
 
 static void
 conn_close(struct conn *c)
 {
 	close(c->fd);
 	free(c->out);
+	memset(c, 0, offsetof(struct conn, in));	/* all but the buffer */
 	c->fd = -1;
-	c->out = NULL;
-	c->in_len = c->out_off = c->out_len = 0;
-	c->close_after = 0;
 }
 
 static int
@@ -89,87 +97,63 @@ cut_line(char *s)
 	return nl + 1;
 }
 
+/* n bytes of an HTTP token (a method or a header name). */
 static int
 is_token(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] >= 0x7f || strchr("()<>@,;:\\\"/[]?={}",
-		    s[i]) != NULL)
+		if (s[i] <= ' ' || s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", s[i]) != NULL)
 			return 0;
 	return n > 0;
 }
 
+/* 0, or the HTTP status to answer. */
 static int
 route(char *target, struct req *r)
 {
-	static const char users[] = "/api/users/";
-	size_t n, i;
+	size_t n, pre = strlen(routes[R_USER].path);
 
 	target[strcspn(target, "?#")] = '\0';
-	if (strcmp(target, "/") == 0)
-		r->route = R_PAGE;
-	else if (strcmp(target, "/api/pool") == 0)
-		r->route = R_POOL;
-	else if (strcmp(target, "/api/blocks") == 0)
-		r->route = R_BLOCKS;
-	else if (strcmp(target, "/metrics") == 0)
-		r->route = R_METRICS;
-	else if (strncmp(target, users, sizeof(users) - 1) == 0) {
-		target += sizeof(users) - 1;
-		/* Addresses are base58 or bech32: letters and digits. */
-		for (n = strlen(target), i = 0; i < n; i++)
-			if (!((target[i] >= '0' && target[i] <= '9') ||
-			    (target[i] >= 'a' && target[i] <= 'z') ||
-			    (target[i] >= 'A' && target[i] <= 'Z')))
-				return 400;
-		if (n == 0)
-			return 404;
-		if (n >= sizeof(r->addr))
-			return 400;
-		memcpy(r->addr, target, n + 1);
-		r->route = R_USER;
-	} else
+	for (r->route = R_PAGE; r->route < R_USER; r->route++)
+		if (strcmp(target, routes[r->route].path) == 0)
+			return 0;
+	if (strncmp(target, routes[R_USER].path, pre) != 0)
 		return 404;
-	return 0;
+	/* Addresses are base58 or bech32: letters and digits. */
+	target += pre;
+	n = strspn(target, ALNUM);
+	if (target[n] != '\0' || n >= sizeof(r->addr))
+		return 400;
+	memcpy(r->addr, target, n + 1);
+	return n == 0 ? 404 : 0;
 }
 
-/* The request line: METHOD SP target SP HTTP/1.x. */
-static int
-parse_line(char *line, struct req *r, char **target)
-{
-	char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-
-	if (sp2 == NULL || strchr(sp2 + 1, ' ') != NULL ||
-	    (size_t)(sp1 - line) > METHOD_MAX ||
-	    !is_token(line, (size_t)(sp1 - line)) || sp1[1] != '/')
-		return 400;
-	*sp1 = *sp2 = '\0';
-	for (*target = sp1 + 1; **target != '\0'; (*target)++)
-		if (**target <= ' ' || **target >= 0x7f)
-			return 400;
-	*target = sp1 + 1;
-	if (strcmp(sp2 + 1, "HTTP/1.1") == 0)
-		r->keep = 1;
-	else if (strcmp(sp2 + 1, "HTTP/1.0") != 0)
-		return 400;
-	r->head_only = strcmp(line, "HEAD") == 0;
-	if (!r->head_only && strcmp(line, "GET") != 0)
-		return 405;
-	return 0;
-}
-
-/* A request head, NUL-terminated, its blank line included.  Returns 0 or
- * the HTTP status of the error to answer. */
+/* A request head, NUL-terminated, its blank line included; the request
+ * line is METHOD SP target SP HTTP/1.x.  Returns 0 or the HTTP status of
+ * the error to answer. */
 static int
 parse_head(char *head, struct req *r)
 {
-	char *line = head, *next = cut_line(head), *target, *colon, *v;
-	int st;
+	char *next = cut_line(head), *line, *sp1, *sp2, *colon, *v;
 
-	if ((st = parse_line(line, r, &target)) != 0)
-		return st;
+	sp1 = strchr(head, ' ');
+	sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
+	if (sp2 == NULL || strchr(sp2 + 1, ' ') != NULL || sp1[1] != '/' ||
+	    sp1 - head > METHOD_MAX || !is_token(head, (size_t)(sp1 - head)))
+		return 400;
+	*sp1 = *sp2 = '\0';
+	for (v = sp1 + 1; *v != '\0'; v++)
+		if (*v <= ' ' || *v >= 0x7f)
+			return 400;
+	r->keep = strcmp(sp2 + 1, "HTTP/1.1") == 0;
+	if (!r->keep && strcmp(sp2 + 1, "HTTP/1.0") != 0)
+		return 400;
+	r->head_only = strcmp(head, "HEAD") == 0;
+	if (!r->head_only && strcmp(head, "GET") != 0)
+		return 405;
 	for (line = next; *line != '\0'; line = next) {
 		next = cut_line(line);
 		if (*line == '\0')
@@ -178,8 +162,7 @@ parse_head(char *head, struct req *r)
 		if (colon == NULL || !is_token(line, (size_t)(colon - line)))
 			return 400;	/* also folded lines (obsolete) */
 		*colon = '\0';
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-			;
+		v = colon + 1 + strspn(colon + 1, " \t");
 		v[strcspn(v, " \t")] = '\0';
 		if (strcasecmp(line, "transfer-encoding") == 0 ||
 		    (strcasecmp(line, "content-length") == 0 &&
@@ -189,7 +172,7 @@ parse_head(char *head, struct req *r)
 			r->keep = strcasecmp(v, "close") == 0 ? 0 :
 			    strcasecmp(v, "keep-alive") == 0 ? 1 : r->keep;
 	}
-	return route(target, r);
+	return route(sp1 + 1, r);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -204,7 +187,6 @@ reason(int status)
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
 	case 431: return "Request Header Fields Too Large";
-	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
 }
@@ -235,14 +217,18 @@ conn_send(struct api *a, struct conn *c)
 		conn_close(c);
 }
 
-/* Queue header + body (the body left out for HEAD) and start sending. */
+/* Queue header and body (the strings of body, left out for HEAD) and
+ * start sending. */
 static void
 reply(struct api *a, struct conn *c, int status, const char *type,
-    const char *body, size_t n, int head_only)
+    const char *const *body, int head_only)
 {
 	char h[640];
+	size_t n = 0, i, k;
 	int hn;
 
+	for (i = 0; body[i] != NULL; i++)
+		n += strlen(body[i]);
 	hn = snprintf(h, sizeof(h), "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
@@ -251,18 +237,18 @@ reply(struct api *a, struct conn *c, int status, const char *type,
 	    "\r\n%sConnection: %s\r\n\r\n", status, reason(status), type, n,
 	    status == 405 ? "Allow: GET, HEAD\r\n" : "",
 	    c->close_after ? "close" : "keep-alive");
-	if (head_only)
-		n = 0;
 	if (hn < 0 || (size_t)hn >= sizeof(h) ||
 	    (c->out = malloc((size_t)hn + n)) == NULL) {
 		conn_close(c);
 		return;
 	}
 	memcpy(c->out, h, (size_t)hn);
-	if (n > 0)
-		memcpy(c->out + hn, body, n);
-	c->out_off = 0;
-	c->out_len = (size_t)hn + n;
+	c->out_len = (size_t)hn;
+	for (i = 0; !head_only && body[i] != NULL; i++) {
+		k = strlen(body[i]);
+		memcpy(c->out + c->out_len, body[i], k);
+		c->out_len += k;
+	}
 	c->since_ms = a->now_ms;
 	conn_send(a, c);
 }
@@ -270,85 +256,70 @@ reply(struct api *a, struct conn *c, int status, const char *type,
 static void
 reply_error(struct api *a, struct conn *c, int status, int head_only)
 {
-	char body[64];
-	int n = snprintf(body, sizeof(body), "%d %s\n", status,
-	    reason(status));
+	char text[64];
+	const char *body[] = { text, NULL };
 
-	reply(a, c, status, "text/plain; charset=utf-8", body, (size_t)n,
-	    head_only);
+	snprintf(text, sizeof(text), "%d %s\n", status, reason(status));
+	reply(a, c, status, "text/plain; charset=utf-8", body, head_only);
 }
 
-/* The body of a routed request, malloc'd; NULL with *status 404 or 500. */
+/* The JSON or metrics of a routed request, malloc'd and NUL-terminated;
+ * NULL with *status 404 (no such address) or 500 (too large). */
 static char *
-build(struct api *a, const struct req *r, size_t *n, int *status)
+build(struct api *a, const struct req *r, int *status)
 {
 	struct stats_pool_info pi;
 	struct json_w w;
 	int64_t now = (int64_t)time(NULL);
 	size_t cap;
 	char *buf = NULL, *nb;
-	int len = -1;
+	int len = -1, unknown = 0;
 
-	if (r->route == R_PAGE) {
-		if ((buf = page_text(n)) == NULL)
-			*status = 500;
-		return buf;
-	}
 	memset(&pi, 0, sizeof(pi));
 	if (a->info != NULL && (r->route == R_POOL || r->route == R_METRICS))
 		a->info(a->arg, &pi);
-	for (cap = REPLY_START; len < 0 && cap <= (size_t)API_MAX_REPLY;
-	    cap *= 2) {
+	for (cap = REPLY_START; len < 0 && !unknown &&
+	    cap <= (size_t)API_MAX_REPLY; cap *= 2) {
 		if ((nb = realloc(buf, cap)) == NULL)
 			break;
 		buf = nb;
 		json_w_init(&w, buf, cap);
-		if (r->route == R_METRICS) {
-			len = stats_metrics(a->stats, &pi, now, buf, cap);
-			continue;
-		}
 		if (r->route == R_POOL)
 			stats_json_pool(a->stats, &pi, now, &w);
 		else if (r->route == R_BLOCKS)
 			stats_json_blocks(a->stats, &w);
-		else if (stats_json_user(a->stats, r->addr, now, &w) < 0) {
-			free(buf);
-			*status = 404;
-			return NULL;
-		}
-		len = json_w_end(&w);
+		else if (r->route == R_USER)
+			unknown = stats_json_user(a->stats, r->addr, now, &w);
+		len = r->route == R_METRICS ? stats_metrics(a->stats, &pi,
+		    now, buf, cap) : json_w_end(&w);
 	}
-	if (len < 0) {
+	if (len < 0 || unknown) {
 		free(buf);
-		*status = 500;
+		*status = unknown ? 404 : 500;
 		return NULL;
 	}
-	*n = (size_t)len;
 	return buf;
 }
 
 static void
 answer(struct api *a, struct conn *c, char *head)
 {
-	static const char *const types[] = {
-		"text/html; charset=utf-8", "application/json",
-		"application/json", "application/json",
-		"text/plain; version=0.0.4; charset=utf-8"
-	};
+	const char *body[2] = { NULL, NULL };
+	char *doc = NULL;
 	struct req r;
-	size_t n = 0;
-	char *body;
 	int st;
 
 	memset(&r, 0, sizeof(r));
 	st = parse_head(head, &r);
 	/* After a 404 the framing is sound; after other errors it is not. */
 	c->close_after = !r.keep || (st != 0 && st != 404);
-	if (st == 0 && (body = build(a, &r, &n, &st)) != NULL) {
-		reply(a, c, 200, types[r.route], body, n, r.head_only);
-		free(body);
-	} else
+	if (st == 0 && r.route == R_PAGE)
+		reply(a, c, 200, routes[R_PAGE].type, page, r.head_only);
+	else if (st == 0 && (body[0] = doc = build(a, &r, &st)) != NULL)
+		reply(a, c, 200, routes[r.route].type, body, r.head_only);
+	else
 		reply_error(a, c, st, r.head_only);
+	free(doc);
 }
 
 /* Length of the head ending in a blank line, or 0 when incomplete. */
@@ -400,23 +371,6 @@ conn_process(struct api *a, struct conn *c)
 	}
 }
 
-static void
-conn_read(struct api *a, struct conn *c)
-{
-	ssize_t r = recv(c->fd, c->in + c->in_len,
-	    API_MAX_REQUEST - c->in_len, 0);
-
-	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-	    errno != EINTR)) {
-		conn_close(c);
-		return;
-	}
-	if (r > 0) {
-		c->in_len += (size_t)r;
-		conn_process(a, c);
-	}
-}
-
 /* ---- the loop's side --------------------------------------------------- */
 
 /* A free slot, or the longest-idle one between requests, closed. */
@@ -464,20 +418,17 @@ struct api *
 api_new(const char *host, int port, struct stats *stats, api_info_fn *info,
     void *arg, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL;
-	struct api *a;
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	    .ai_socktype = SOCK_STREAM }, *res = NULL;
+	struct api *a = NULL;
 	char ps[8];
 	int e, fd, one = 1;
 
-	if (host == NULL || *host == '\0')
-		host = "127.0.0.1";
+	host = host != NULL && *host != '\0' ? host : "127.0.0.1";
 	if (port < 0 || port > 65535) {
 		snprintf(err, errlen, "api port %d out of range", port);
 		return NULL;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	snprintf(ps, sizeof(ps), "%d", port);
 	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0) {
 		snprintf(err, errlen, "api host %s: %s", host, gai_strerror(e));
@@ -486,26 +437,21 @@ api_new(const char *host, int port, struct stats *stats, api_info_fn *info,
 	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(fd, 32) < 0 || set_nonblock(fd) < 0) {
+	    listen(fd, 32) < 0 || set_nonblock(fd) < 0 ||
+	    (a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "api %s port %d: %s", host, port,
 		    strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(res);
-		return NULL;
+	} else {
+		a->lfd = fd;
+		a->stats = stats;
+		a->info = info;
+		a->arg = arg;
+		for (e = 0; e < API_MAX_CONN; e++)
+			a->c[e].fd = -1;
 	}
 	freeaddrinfo(res);
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		close(fd);
-		return NULL;
-	}
-	a->lfd = fd;
-	a->stats = stats;
-	a->info = info;
-	a->arg = arg;
-	for (e = 0; e < API_MAX_CONN; e++)
-		a->c[e].fd = -1;
 	return a;
 }
 
@@ -560,34 +506,42 @@ api_handle(struct api *a, const struct pollfd *fds, int n, int64_t now_ms)
 {
 	static const struct linger abort_ = { 1, 0 };
 	struct conn *c;
-	short ev;
+	ssize_t r;
 	int i;
 
 	a->now_ms = now_ms;
 	for (i = 0; i < API_MAX_CONN && i + 1 < n; i++) {
 		c = &a->c[i];
-		ev = fds[i + 1].revents;
-		if (c->fd < 0 || fds[i + 1].fd != c->fd || ev == 0)
+		if (c->fd < 0 || fds[i + 1].fd != c->fd ||
+		    fds[i + 1].revents == 0)
 			continue;
 		if (c->out_len > 0) {
 			conn_send(a, c);
 			if (c->fd >= 0 && c->out_len == 0)
 				conn_process(a, c);
-		} else
-			conn_read(a, c);
+			continue;
+		}
+		r = recv(c->fd, c->in + c->in_len, API_MAX_REQUEST - c->in_len,
+		    0);
+		if (r == 0 || (r < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR))
+			conn_close(c);
+		else if (r > 0) {
+			c->in_len += (size_t)r;
+			conn_process(a, c);
+		}
 	}
 	/* After the connections, so a new one cannot inherit the revents
 	 * of a closed one with the same fd number. */
 	if (n > 0 && fds[0].fd == a->lfd && (fds[0].revents & POLLIN))
 		accept_some(a);
-	for (i = 0; i < API_MAX_CONN; i++)
-		if (a->c[i].fd >= 0 &&
-		    now_ms - a->c[i].since_ms >= API_IDLE_MS) {
+	for (c = a->c; c < a->c + API_MAX_CONN; c++)
+		if (c->fd >= 0 && now_ms - c->since_ms >= API_IDLE_MS) {
 			/* A reset, not a FIN queued behind data the client
 			 * does not read: the kernel lets the socket go. */
-			setsockopt(a->c[i].fd, SOL_SOCKET, SO_LINGER, &abort_,
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_,
 			    sizeof(abort_));
-			conn_close(&a->c[i]);
+			conn_close(c);
 		}
 }
 
@@ -598,10 +552,8 @@ api_timeout_ms(const struct api *a, int64_t now_ms)
 	int i;
 
 	for (i = 0; i < API_MAX_CONN; i++) {
-		if (a->c[i].fd < 0)
-			continue;
 		t = a->c[i].since_ms + API_IDLE_MS - now_ms;
-		if (best < 0 || t < best)
+		if (a->c[i].fd >= 0 && (best < 0 || t < best))
 			best = t < 0 ? 0 : t;
 	}
 	return (int)best;
@@ -611,164 +563,103 @@ api_timeout_ms(const struct api *a, int64_t now_ms)
 
 /* One page, no external assets: it reads /api/pool, /api/blocks and
  * /api/users/<address> every 10 s and draws the 24-h history as SVG.
- * Everything from miners goes through textContent, never HTML.  Split in
- * parts because C compilers need not take string literals over 4095
- * bytes. */
-static const char *const page[] = {
-	"<!DOCTYPE html>\n"
-	"<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1"
-	"\">\n"
-	"<title>stratum pool</title>\n"
-	"<style>\n"
-	":root{--bg:#0f1419;--fg:#e6e6e6;--mute:#8a96a3;--card:#1a2129;--line"
-	":#2a323c;--acc:#f7931a;--ok:#3fb950;--bad:#f85149}\n"
-	"*{box-sizing:border-box}\n"
-	"body{margin:0;font:14px/1.4 system-ui,sans-serif;background:var(--bg"
-	");color:var(--fg)}\n"
-	"header{display:flex;flex-wrap:wrap;gap:1em;align-items:baseline;padd"
-	"ing:12px 20px;border-bottom:1px solid var(--line)}\n"
-	"h1{margin:0;font-size:20px;color:var(--acc)}\n"
-	"main{max-width:1200px;margin:auto;padding:16px}\n"
-	".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(17"
-	"0px,1fr));gap:10px}\n"
-	".card{background:var(--card);border-radius:8px;padding:10px 12px}\n"
-	".card b{display:block;font-size:18px}\n"
-	".card span,.mute,th{color:var(--mute);font-size:12px}\n"
-	"h2{font-size:13px;margin:22px 0 8px;color:var(--mute);text-transform"
-	":uppercase;letter-spacing:.05em}\n"
-	".wrap{overflow-x:auto}\n"
-	"table{width:100%;border-collapse:collapse;background:var(--card);bor"
-	"der-radius:8px}\n"
-	"th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(-"
-	"-line);white-space:nowrap}\n"
-	"th{font-weight:normal}\n"
-	"td.addr{font-family:monospace;white-space:normal;word-break:break-al"
-	"l}\n"
-	"h2 .addr{text-transform:none;font-family:monospace}\n"
-	"#users tr{cursor:pointer}\n"
-	"#users tr:hover td,tr.sel td{background:#242d38}\n"
-	".on{color:var(--ok)}.off{color:var(--bad)}\n"
-	"svg{display:block;width:100%;height:160px;background:var(--card);bor"
-	"der-radius:8px}\n"
-	"</style></head><body>\n"
-	"<header><h1>stratum</h1><span id=\"chain\" class=\"mute\"></span><sp"
-	"an id=\"node\"></span><span id=\"upd\" class=\"mute\" style=\"margin"
-	"-left:auto\"></span></header>\n"
-	"<main>\n"
-	"<div class=\"cards\" id=\"cards\"></div>\n"
-	"<h2>Pool hashrate, last 24 h <span id=\"peak\"></span></h2>\n"
-	"<svg id=\"chart\" viewBox=\"0 0 600 160\" preserveAspectRatio=\"none"
-	"\"></svg>\n"
-	"<h2>Miners</h2>\n"
-	"<div class=\"wrap\"><table><thead><tr><th>Address</th><th>Hashrate 1"
-	"m</th><th>5m</th><th>1h</th><th>1d</th><th>Workers</th><th>Best shar"
-	"e</th><th>Last share</th></tr></thead><tbody id=\"users\"></tbody></"
-	"table></div>\n"
-	"<div id=\"detail\"></div>\n"
-	"<h2>Blocks found</h2>\n"
-	"<div class=\"wrap\"><table><thead><tr><th>Time</th><th>Height</th><t"
-	"h>Hash</th><th>Finder</th><th>Verdict</th></tr></thead><tbody id=\"b"
-	"locks\"></tbody></table></div>\n"
-	"</main>\n"
-	"<script>\n"
-	"\"use strict\";\n"
-	"const $=id=>document.getElementById(id);\n"
+ * Everything from miners goes through textContent, never HTML.  In parts,
+ * as C compilers need not take string literals over 4095 bytes. */
+static const char *const page[PAGE_PARTS] = {
+	"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	"<meta name=\"viewport\" content=\"width=device-width,"
+	"initial-scale=1\">\n<title>stratum pool</title>\n<style>\n"
+	"body{margin:0 auto;max-width:1200px;padding:0 16px;font:14px/1.4 "
+	"system-ui,sans-serif;background:#0f1419;color:#e6e6e6}header{"
+	"display:flex;flex-wrap:wrap;gap:1em;align-items:baseline;"
+	"padding:12px 0;border-bottom:1px solid #2a323c}h1{margin:0;"
+	"font-size:20px;color:#f7931a}#upd{margin-left:auto}#cards{"
+	"display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr)"
+	");gap:10px;margin-top:16px}.card,table,svg{background:#1a2129;"
+	"border-radius:8px}.card{padding:10px 12px}b{display:block;"
+	"font-size:18px}span,th,h2,.mute{color:#8a96a3}h2{font-size:13px;"
+	"margin:22px 0 8px;text-transform:uppercase}.wrap{overflow-x:auto}"
+	"table{width:100%;border-collapse:collapse}th,td{text-align:left;"
+	"padding:6px 10px;border-bottom:1px solid #2a323c;white-space:nowrap;"
+	"font-weight:normal}.addr{font-family:monospace;white-space:normal;"
+	"word-break:break-all}h2 span{text-transform:none}#users tr:hover td,"
+	"tr.sel td{background:#242d38;cursor:pointer}.on{color:#3fb950}.off{"
+	"color:#f85149}svg{display:block;width:100%;height:160px}\n"
+	"</style></head><body>\n<header><h1>stratum</h1><span id=chain></span>"
+	"<span id=node></span><span id=upd></span></header>\n<div id=cards>"
+	"</div><h2>Pool hashrate, last 24 h <span id=peak></span></h2><svg "
+	"id=chart viewBox=\"0 0 600 160\" preserveAspectRatio=none></svg><h2>"
+	"Miners</h2><div class=wrap><table><thead><tr><th>Address<th>Hashrate "
+	"1m<th>5m<th>1h<th>1d<th>Workers<th>Best share<th>Last share<tbody "
+	"id=users></table></div>\n<div id=detail hidden><h2>Workers of <span "
+	"id=who class=addr></span></h2><div class=wrap><table><thead><tr><th>"
+	"Worker<th>Status<th>Hashrate 1m<th>5m<th>1h<th>1d<th>Accepted<th>"
+	"Rejected<th>Best share<th>Difficulty<th>Last share<th>Agent<tbody "
+	"id=workers></table></div></div><h2>Blocks found</h2><div class=wrap>"
+	"<table><thead><tr><th>Time<th>Height<th>Hash<th>Finder<th>"
+	"Verdict<tbody id=blocks></table></div>\n<script>\n\"use strict\";\n"
+	"const $=id=>document.getElementById(id),W=['1m','5m','1h','1d'];\n"
 	"let sel=decodeURIComponent(location.hash.slice(1))||null;\n"
-	"function el(tag,text,cls){const e=document.createElement(tag);if(tex"
-	"t!==undefined)e.textContent=String(text);if(cls)e.className=cls;retu"
-	"rn e}\n"
-	"function si(v,u){let i=0;while(v>=1000&&i<u.length-1){v/=1000;i++}re"
-	"turn(v>=100?v.toFixed(0):v>=10?v.toFixed(1):v.toFixed(2))+(u[i]?' '+"
-	"u[i]:'')}\n"
-	"const hr=h=>si(h,['H/s','kH/s','MH/s','GH/s','TH/s','PH/s','EH/s']);"
-	"\n"
-	"const df=d=>d<1?String(+d.toPrecision(3)):si(d,['','k','M','G','T','"
-	"P','E']);\n"
-	"const rej=r=>Object.values(r).reduce((a,b)=>a+b,0);\n"
-	"function ago(t){if(!t)return'never';const s=Math.max(0,Date.now()/1e"
-	"3-t);return s<90?Math.round(s)+' s ago':s<5400?Math.round(s/60)+' mi"
-	"n ago':s<172800?Math.round(s/3600)+' h ago':Math.round(s/86400)+' d "
-	"ago'}\n"
-	"function row(tb,cells,first){const tr=el('tr');cells.forEach((c,i)=>"
-	"tr.appendChild(el('td',c,i?'':first)));tb.appendChild(tr);return tr}"
-	"\n"
-	"function empty(tb,text,n){tb.replaceChildren();const r=row(tb,[text]"
-	",'mute');r.firstChild.colSpan=n}\n"
-	"async function get(p){const r=await fetch(p,{cache:'no-store'});if(!"
-	"r.ok)throw new Error(p+': HTTP '+r.status);return r.json()}\n",
-	"function cards(p){const c=$('cards');c.replaceChildren();[['Hashrate"
-	" 1 min',hr(p.hashrate['1m'])],['Hashrate 5 min',hr(p.hashrate['5m'])"
-	"],['Hashrate 1 hour',hr(p.hashrate['1h'])],['Hashrate 1 day',hr(p.ha"
-	"shrate['1d'])],['Miners connected',p.miners],['Workers online',p.wor"
-	"kers],['Best share since block',df(p.best_share)],['Best share ever'"
-	",df(p.best_share_ever)],['Blocks found',p.blocks_found],['Shares acc"
-	"epted / rejected',p.accepted+' / '+rej(p.rejected)],['Network diffic"
-	"ulty',df(p.network_difficulty)],['Template age',p.template_age+' s']"
-	"].forEach(([k,v])=>{const d=el('div','','card');d.appendChild(el('b'"
-	",v));d.appendChild(el('span',k));c.appendChild(d)})}\n"
-	"function svg(tag,attrs){const e=document.createElementNS('http://www"
-	".w3.org/2000/svg',tag);for(const k in attrs)e.setAttribute(k,attrs[k"
-	"]);return e}\n"
-	"function chart(h){const s=$('chart');s.replaceChildren();const max=M"
-	"ath.max(1,...h.map(p=>p[1])),n=Math.max(1,h.length-1);const pts=h.ma"
-	"p((p,i)=>(i*600/n).toFixed(1)+','+(155-p[1]/max*145).toFixed(1)).joi"
-	"n(' ');s.appendChild(svg('polygon',{points:'0,155 '+pts+' 600,155',f"
-	"ill:'rgba(247,147,26,.18)'}));s.appendChild(svg('polyline',{points:p"
-	"ts,fill:'none',stroke:'#f7931a','stroke-width':'1.5','vector-effect'"
-	":'non-scaling-stroke'}));$('peak').textContent='(peak '+hr(max)+')'}"
-	"\n"
-	"function users(p){const tb=$('users');if(!p.users.length)return empt"
-	"y(tb,'No miners yet',8);tb.replaceChildren();if(!sel&&p.users.length"
-	"==1)sel=p.users[0].address;p.users.forEach(u=>{const tr=row(tb,[u.ad"
-	"dress,hr(u.hashrate['1m']),hr(u.hashrate['5m']),hr(u.hashrate['1h'])"
-	",hr(u.hashrate['1d']),u.workers+' / '+u.workers_total,df(u.best_shar"
-	"e_ever),ago(u.last_share)],'addr');if(u.address===sel)tr.className='"
-	"sel';tr.onclick=()=>{sel=sel===u.address?null:u.address;history.repl"
-	"aceState(null,'',sel?'#'+sel:'.');refresh()}})}\n"
-	"async function detail(){const d=$('detail');if(!sel)return d.replace"
-	"Children();const u=await get('/api/users/'+encodeURIComponent(sel));"
-	"const t=el('table'),h=el('tr'),tb=el('tbody'),w=el('div','','wrap');"
-	"['Worker','Status','Hashrate 1m','5m','1h','1d','Accepted','Rejected"
-	"','Best share','Difficulty','Last share','Agent'].forEach(x=>h.appen"
-	"dChild(el('th',x)));t.appendChild(el('thead')).appendChild(h);t.appe"
-	"ndChild(tb);u.workers.forEach(k=>{const r=row(tb,[k.name,k.online?'o"
-	"nline':'offline',hr(k.hashrate['1m']),hr(k.hashrate['5m']),hr(k.hash"
-	"rate['1h']),hr(k.hashrate['1d']),k.accepted,rej(k.rejected),df(k.bes"
-	"t_share_ever),df(k.difficulty),ago(k.last_share),k.agent],'addr');r."
-	"children[1].className=k.online?'on':'off'});w.appendChild(t);const h"
-	"d=el('h2','Workers of ');hd.appendChild(el('span',u.address,'addr'))"
-	";d.replaceChildren(hd,w)}\n"
-	"function blocks(b){const tb=$('blocks');if(!b.blocks.length)return e"
-	"mpty(tb,'None yet',5);tb.replaceChildren();b.blocks.forEach(k=>{cons"
-	"t r=row(tb,[new Date(k.time*1e3).toLocaleString(),k.height,k.hash.sl"
-	"ice(0,20)+'...',k.finder,k.verdict]);r.children[2].title=k.hash})}\n"
-	"async function refresh(){try{const[p,b]=await Promise.all([get('/api"
-	"/pool'),get('/api/blocks')]);$('chain').textContent=p.chain+' \\u00b"
-	"7 mining block '+p.height+' \\u00b7 up '+ago(p.started).replace(' ag"
-	"o','');const n=$('node');n.textContent='node '+p.node;n.className=p."
-	"node==='up'?'on':'off';cards(p);chart(p.history);users(p);blocks(b);"
-	"await detail();$('upd').textContent='updated '+new Date().toLocaleTi"
-	"meString()}catch(e){$('upd').textContent='error: '+e.message}}\n"
-	"refresh();setInterval(refresh,10000);\n"
-	"</script></body></html>\n",
+	"function el(t,x,c){const e=document.createElement(t);if(x!=null)"
+	"e.textContent=x;if(c)e.className=c;return e}\nfunction si(v,u){let "
+	"i=0;while(v>=1e3&&i<u.length-1){v/=1e3;i++}return v.toFixed(v>"
+	"=100?0:v>=10?1:2)+(u[i]&&' '+u[i])}\nconst hr=h=>si(h,['H/s','kH/s',"
+	"'MH/s','GH/s','TH/s','PH/s','EH/s']),rates=h=>W.map(w=>hr(h[w]));\n"
+	"const df=d=>d<1?String(+d.toPrecision(3)):si(d,['','k','M','G','T',"
+	"'P','E']);\nconst rej=r=>Object.values(r).reduce((a,b)=>a+b,0);\n"
+	"function ago(t){const s=Math.max(0,Date.now()/1e3-t),r=Math.round;"
+	"return !t?'never':s<90?r(s)+' s ago':s<5400?r(s/60)+' min "
+	"ago':s<172800?r(s/3600)+' h ago':r(s/86400)+' d ago'}\nfunction "
+	"fill(tb,rows,none,n,c){tb.replaceChildren();if(!rows.length)"
+	"tb.appendChild(el('tr')).appendChild(el('td',none,'mute')).colSpan=n;"
+	"return rows.map(r=>{const tr=tb.appendChild(el('tr'));r.forEach((x,i)"
+	"=>tr.appendChild(el('td',x,i?'':c)));return tr})}\nasync function "
+	"get(p){const r=await fetch(p,{cache:'no-store'});if(!r.ok)throw new "
+	"Error(p+': HTTP '+r.status);return r.json()}\nfunction cards(p){"
+	"const h=rates(p.hashrate);$('cards').replaceChildren(...[['Hashrate "
+	"1 min',h[0]],['Hashrate 5 min',h[1]],['Hashrate 1 hour',h[2]],"
+	"['Hashrate 1 day',h[3]],['Miners connected',p.miners],['Workers "
+	"online',p.workers],['Best share since block',df(p.best_share)],"
+	"['Best share ever',df(p.best_share_ever)],['Blocks found',"
+	"p.blocks_found],['Shares accepted / rejected',p.accepted+' / "
+	"'+rej(p.rejected)],['Network difficulty',df(p.network_difficulty)],"
+	"['Template age',p.template_age+' s']].map(([k,v])=>{const d=el('div',"
+	"'','card');d.append(el('b',v),el('span',k));return d}))}\n"
+	"function svg(t,a){const "
+	"e=document.createElementNS('http://www.w3.org/2000/svg',t);for(const "
+	"k in a)e.setAttribute(k,a[k]);return e}\n",
+	"function chart(h){const max=Math.max(1,...h.map(p=>p[1])),"
+	"n=Math.max(1,h.length-1),pts=h.map((p,i)=>(i*600/n).toFixed(1)+',"
+	"'+(155-p[1]/max*145).toFixed(1)).join(' ');$('chart')"
+	".replaceChildren(svg('polygon',{points:'0,155 '+pts+' 600,155',"
+	"fill:'rgba(247,147,26,.18)'}),svg('polyline',{points:pts,fill:'none',"
+	"stroke:'#f7931a','vector-effect':'non-scaling-stroke'}));$('peak')"
+	".textContent='(peak '+hr(max)+')'}\nfunction users(p){"
+	"if(!sel&&p.users.length==1)sel=p.users[0].address;fill($('users'),"
+	"p.users.map(u=>[u.address,...rates(u.hashrate),u.workers+' / "
+	"'+u.workers_total,df(u.best_share_ever),ago(u.last_share)]),'No "
+	"miners yet',8,'addr').forEach((tr,i)=>{const a=p.users[i].address;"
+	"if(a===sel)tr.className='sel';tr.onclick=()=>{sel=sel===a?null:a;"
+	"history.replaceState(null,'',sel?'#'+sel:'.');refresh()}})}\n"
+	"async function detail(){$('detail').hidden=!sel;if(!sel)return;const "
+	"u=await get('/api/users/'+encodeURIComponent(sel));$('who')"
+	".textContent=u.address;fill($('workers'),u.workers.map(k=>[k.name,"
+	"k.online?'online':'offline',...rates(k.hashrate),k.accepted,"
+	"rej(k.rejected),df(k.best_share_ever),df(k.difficulty),"
+	"ago(k.last_share),k.agent]),'No workers',12,'addr').forEach((r,i)=>{"
+	"r.children[1].className=u.workers[i].online?'on':'off'})}\n"
+	"function blocks(b){fill($('blocks'),b.blocks.map(k=>[new "
+	"Date(k.time*1e3).toLocaleString(),k.height,k.hash.slice(0,20)+'...',"
+	"k.finder,k.verdict]),'None yet',5).forEach((r,i)=>{"
+	"r.children[2].title=b.blocks[i].hash})}\nasync function refresh(){"
+	"try{const[p,b]=await Promise.all([get('/api/pool'),get('/api/blocks')"
+	"]);$('chain').textContent=p.chain+' \\u00b7 mining block "
+	"'+p.height+' \\u00b7 up '+ago(p.started).replace(' ago','');$('node')"
+	".textContent='node '+p.node;$('node')"
+	".className=p.node==='up'?'on':'off';cards(p);chart(p.history);"
+	"users(p);blocks(b);await detail();$('upd').textContent='updated "
+	"'+new Date().toLocaleTimeString()}catch(e){$('upd')"
+	".textContent='error: '+e.message}}\nrefresh();setInterval(refresh,"
+	"1e4);\n</script></body></html>\n",
 	NULL
 };
-
-static char *
-page_text(size_t *n)
-{
-	size_t i, len = 0;
-	char *buf;
-
-	for (i = 0; page[i] != NULL; i++)
-		len += strlen(page[i]);
-	if ((buf = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0, len = 0; page[i] != NULL; i++) {
-		memcpy(buf + len, page[i], strlen(page[i]));
-		len += strlen(page[i]);
-	}
-	*n = len;
-	return buf;
-}

@@ -18,14 +18,15 @@
  *
  * Persistence: stats_save() writes the whole state atomically (temp file,
  * fsync, rename); stats_load() reads it back.  Both are JSON, written with
- * json_w and read with json_parse: {"version":1,"saved":T,"pool":{..},
- * "addresses":[{"address":..,"workers":[..]},..]}.  Found blocks are also
- * appended, one JSON object a line, to "blocks.log" in the directory of
- * the stats file (data/stats.json -> data/blocks.log); that file is never
- * rewritten, so a corrupt stats file never costs the record of blocks.
+ * json_w and read with json_parse: {"version":1,"saved":T,"history":[..],
+ * "pool":{..,"addresses":[{"name":..,..,"workers":[..]},..]}}.  Found
+ * blocks are also appended, one JSON object a line, to "blocks.log" in the
+ * directory of the stats file (data/stats.json -> data/blocks.log); that
+ * file is never rewritten, so a corrupt stats file never costs the record
+ * of blocks.
  *
- * Memory: 880 bytes per worker, 760 per address (64-bit), allocated when first
- * seen.  At most STATS_MAX_WORKERS workers and STATS_MAX_ADDRS addresses
+ * Memory: about 900 bytes per worker or address (64-bit), allocated when
+ * first seen.  At most STATS_MAX_WORKERS workers and STATS_MAX_ADDRS addresses
  * are tracked; a new one beyond that evicts the least recently seen entry
  * that has no connected worker (an address goes with its workers).  When
  * every entry is connected the new one is not tracked (the pool totals
