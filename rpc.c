@@ -1,20 +1,15 @@
 /*
  * rpc.c - the JSON-RPC client of rpc.h.
  *
- * Each connection slot has one explicit state (enum conn_state), driven by
- * conn_io() when poll() reports its socket and by expire() when a deadline
- * passes.  Calls wait in a small array until dispatch() finds them a slot:
- * an idle keep-alive socket first, else a new connect.
+ * Each slot has one state (enum conn_state), driven by conn_io() when
+ * poll() reports its socket and by expire() at deadlines; rpc_handle()
+ * gives queued calls an idle keep-alive socket, else a new connect.
  *
- * A slot's reply buffer holds the decoded body in [0, blen) and the bytes
- * not parsed yet in [pos, len).  A Content-Length body is read in place;
- * chunk data is moved down over the chunk lines, so the body ends up whole
- * for json_parse() without a second copy.  The buffer doubles from
- * RPC_BUF_MIN up to max_body + RPC_MAX_HEADER and is freed after each call:
- * a 2 MB getblocktemplate should not pin megabytes per idle socket.
- *
- * Credentials are kept only as the base64 of the Authorization header and
- * are never logged.
+ * A slot's buffer holds the decoded body in [0, blen) and the bytes not
+ * parsed yet in [pos, len): body bytes move down over the head and chunk
+ * lines, so json_parse() gets the body whole without a second copy.  The
+ * buffer is freed after each call: idle sockets pin no megabytes.
+ * Credentials are kept only as base64 and never logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,11 +23,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "log.h"
 #include "rpc.h"
 
@@ -45,46 +38,40 @@
 #define RPC_MAX_CRED	512	/* "user:password", or the cookie's text */
 #define RPC_MAX_AUTH	((RPC_MAX_CRED + 2) / 3 * 4 + 1)	/* its base64 */
 #define RPC_MAX_PATH	1024
-#define RPC_MAX_ADDRS	4	/* addresses of one hostname, tried in turn */
 #define RPC_MAX_MSG	512	/* reply->message, with the node's own text */
 #define RPC_BUF_MIN	4096
-#define RPC_HEAD_MAX	(RPC_MAX_AUTH + RPC_MAX_HOST + 256)
+#define RPC_HEAD_MAX	(RPC_MAX_AUTH + RPC_MAX_HOST + 256)	/* request */
 #define RPC_QCAP	(RPC_MAX_QUEUE + RPC_MAX_CONN)	/* + retried calls */
 #define RPC_NEVER	INT64_MAX
 #define RPC_AUTH_MSG	"node refused RPC credentials: check " \
 			"rpcuser/rpcpassword or cookiefile"
-
-#ifdef MSG_NOSIGNAL
-#define RPC_SEND_FLAGS	MSG_NOSIGNAL
-#else
-#define RPC_SEND_FLAGS	0	/* the caller ignores SIGPIPE */
-#endif
+#define RPC_BIG_MSG	"reply body over the size limit"
 
 /* Reply parser results besides an enum rpc_status (those are > 0). */
 #define P_GO	0	/* state changed: parse on */
 #define P_MORE	(-1)	/* need more bytes */
 #define P_DONE	(-2)	/* the reply is complete */
 
-enum conn_state {
+enum conn_state {	/* a call runs in the states after C_IDLE */
 	C_CLOSED,	/* no socket */
-	C_CONNECTING,	/* connect() in progress; a call waits */
-	C_IDLE,		/* open keep-alive socket, no call */
+	C_IDLE,		/* open keep-alive socket */
+	C_CONNECTING,
 	C_SEND,		/* writing head and body */
-	C_HEAD,		/* reading the status line and header fields */
-	C_BODY,		/* Content-Length body, want bytes left */
-	C_CHUNK_SIZE,	/* chunk-size line; extensions are ignored */
-	C_CHUNK_DATA,	/* want bytes of chunk data left */
-	C_CHUNK_END,	/* the CRLF after chunk data */
-	C_TRAILER,	/* trailer fields after the last chunk */
-	C_TO_EOF	/* neither length nor chunked: the body ends at close */
+	C_STATUS,	/* reading lines: the status line, */
+	C_FIELDS,	/* header fields (want counts their bytes), */
+	C_CHUNK_SIZE,	/* a chunk-size line (extensions are ignored), */
+	C_CHUNK_END,	/* the CRLF after chunk data, */
+	C_TRAILER,	/* trailer fields; */
+	C_BODY,		/* reading bytes: Content-Length body, want left, */
+	C_CHUNK_DATA,	/* chunk data, want left, */
+	C_TO_EOF	/* a body that ends at close, want its room left */
 };
 
 struct call {
-	char *body;		/* the JSON-RPC request, owned */
-	size_t len;
-	int64_t id, start;
-	int64_t deadline;	/* RPC_NEVER for a long poll */
-	int retried;		/* already moved off a stale keep-alive socket */
+	char *buf;		/* RPC_HEAD_MAX bytes of room, then the body */
+	size_t len;		/* of the body */
+	int64_t id, start, deadline;	/* deadline RPC_NEVER: long poll */
+	int retried;		/* moved off a stale keep-alive socket once */
 	rpc_done_fn *done;
 	void *arg;
 };
@@ -94,16 +81,16 @@ struct conn {
 	enum conn_state st;
 	int reused;		/* a reply was read on this socket before */
 	int got;		/* a byte of this call's reply has arrived */
-	int tries;		/* addresses tried for this connect */
 	int http;		/* status code, 0 before the status line */
-	int keep;		/* the socket may carry another request */
+	int keep, chunked;
+	int64_t clen;		/* Content-Length, -1 when none */
 	int64_t conn_deadline;
-	struct call call;	/* valid unless C_CLOSED or C_IDLE */
-	char head[RPC_HEAD_MAX];
-	size_t headlen, sent;
+	struct call call;	/* valid in the busy states */
+	char *out;		/* outlen request bytes not sent yet */
+	size_t outlen;
 	char *buf;
 	size_t cap, len, pos, blen;
-	size_t want;		/* body or chunk bytes left; trailer bytes */
+	size_t want;		/* bytes left to read; head or trailer bytes */
 };
 
 struct rpc {
@@ -112,9 +99,8 @@ struct rpc {
 	char cookiefile[RPC_MAX_PATH];
 	char auth[RPC_MAX_AUTH];	/* base64 "user:pass", "" for none */
 	int use_cookie, cookie_bad;	/* cookie_bad: logged already */
-	struct sockaddr_storage addr[RPC_MAX_ADDRS];
-	socklen_t addrlen[RPC_MAX_ADDRS];
-	int naddr, cur;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
 	int connect_ms, request_ms;
 	size_t max_body;
 	struct conn conn[RPC_MAX_CONN];
@@ -127,9 +113,6 @@ struct rpc {
 	int64_t retry_at;
 	int closing;
 };
-
-static int sock_open(struct rpc *, struct conn *, int64_t);
-static void conn_send(struct rpc *, struct conn *);
 
 int64_t
 rpc_now_ms(void)
@@ -160,47 +143,33 @@ b64(char *out, const unsigned char *in, size_t n)
 	*out = '\0';
 }
 
-/* ---- state changes, each logged once ------------------------------- */
-
-static void
-node_up(struct rpc *r)
+/* s[0, n) as a decimal number; -1: none, -2: over lim. */
+static int64_t
+dec(const char *s, size_t n, uint64_t lim)
 {
-	if (r->up == 0)
-		log_info("%s: node at %s is reachable again", r->name,
-		    r->hosthdr);
-	else if (r->up < 0)
-		log_info("%s: connected to node at %s", r->name, r->hosthdr);
-	r->up = 1;
-	r->backoff_ms = 0;
-	r->retry_at = 0;
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < n && s[i] >= '0' && s[i] <= '9' && x <= lim; i++)
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	return x > lim ? -2 : n == 0 || i < n ? -1 : (int64_t)x;
 }
 
-static void
-node_down(struct rpc *r, int err, int64_t now)
+/* 1 when s[0, n) is t, ignoring ASCII case. */
+static int
+eq(const char *s, size_t n, const char *t)
 {
-	if (r->up != 0)
-		log_warnx("%s: cannot connect to node at %s: %s; retrying "
-		    "with back-off", r->name, r->hosthdr, strerror(err));
-	r->up = 0;
-	if (now < r->retry_at)	/* connects started together fail together */
-		return;
-	r->backoff_ms = r->backoff_ms == 0 ? RPC_BACKOFF_MIN :
-	    r->backoff_ms * 2 > RPC_BACKOFF_MAX ? RPC_BACKOFF_MAX :
-	    r->backoff_ms * 2;
-	r->retry_at = now + r->backoff_ms;
+	return n == strlen(t) && strncasecmp(s, t, n) == 0;
 }
 
-static void
-auth_state(struct rpc *r, int refused)
+/* 1 when a failed socket call only has to wait for the next poll(). */
+static int
+io_again(void)
 {
-	if (refused && !r->refused)
-		log_warnx("%s: " RPC_AUTH_MSG, r->name);
-	else if (!refused && r->refused)
-		log_info("%s: node accepts the RPC credentials again", r->name);
-	r->refused = refused;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
-/* ---- the call queue and ending calls --------------------------------- */
+/* ---- ending calls -------------------------------------------------- */
 
 static void
 q_remove(struct rpc *r, int i, struct call *out)
@@ -209,14 +178,6 @@ q_remove(struct rpc *r, int i, struct call *out)
 	memmove(&r->q[i], &r->q[i + 1], (size_t)(r->qlen - i - 1) *
 	    sizeof r->q[0]);
 	r->qlen--;
-}
-
-static void
-q_push_front(struct rpc *r, const struct call *k)
-{
-	memmove(&r->q[1], &r->q[0], (size_t)r->qlen * sizeof r->q[0]);
-	r->q[0] = *k;
-	r->qlen++;
 }
 
 static void
@@ -232,17 +193,19 @@ conn_close(struct conn *c)
 	c->cap = c->len = c->pos = c->blen = 0;
 }
 
-/* End call k, which no slot or queue entry refers to any more. */
+/* No slot or queue entry refers to call k any more: end it. */
 static void
 call_end(struct call *k, struct rpc_reply *rep)
 {
 	rep->elapsed_ms = rpc_now_ms() - k->start;
 	k->done(k->arg, rep);
-	free(k->body);
+	free(k->buf);
 }
 
+/* End call k with a failure; c, unless NULL, is its slot, closed first. */
 static void LOG_PRINTF(4, 5)
-call_fail(struct call *k, enum rpc_status st, int http, const char *fmt, ...)
+call_fail(struct conn *c, struct call k, enum rpc_status st,
+    const char *fmt, ...)
 {
 	char msg[RPC_MAX_MSG];
 	struct rpc_reply rep;
@@ -253,21 +216,12 @@ call_fail(struct call *k, enum rpc_status st, int http, const char *fmt, ...)
 	va_end(ap);
 	memset(&rep, 0, sizeof rep);
 	rep.status = st;
-	rep.http_status = http;
+	rep.http_status = c != NULL ? c->http : 0;
 	rep.result = -1;
 	rep.message = msg;
-	call_end(k, &rep);
-}
-
-/* Close slot c, then fail its call: the callback may reuse the slot. */
-static void
-conn_fail(struct conn *c, enum rpc_status st, const char *msg)
-{
-	struct call k = c->call;
-	int http = c->http;
-
-	conn_close(c);
-	call_fail(&k, st, http, "%s", msg);
+	if (c != NULL)
+		conn_close(c);
+	call_end(&k, &rep);
 }
 
 /*
@@ -280,37 +234,35 @@ conn_fail(struct conn *c, enum rpc_status st, const char *msg)
 static void
 conn_lost(struct rpc *r, struct conn *c, int err)
 {
-	char msg[RPC_MAX_MSG];
-	struct call k = c->call;
 	int i;
 
-	if (c->reused && !c->got && !k.retried) {
-		k.retried = 1;
-		for (i = 0; i < RPC_MAX_CONN; i++)
-			if (&r->conn[i] == c || r->conn[i].st == C_IDLE)
-				conn_close(&r->conn[i]);
-		q_push_front(r, &k);
+	if (c->st <= C_FIELDS)
+		c->http = 0;	/* no whole head: no status to report */
+	if (!c->reused || c->got || c->call.retried) {
+		call_fail(c, c->call, RPC_ERR_IO, "connection lost %s: %s",
+		    c->got ? "mid-reply" : "before the reply",
+		    err ? strerror(err) : "closed by the node");
 		return;
 	}
-	snprintf(msg, sizeof msg, "connection lost %s: %s", c->got ?
-	    "mid-reply" : "before the reply", err ? strerror(err) :
-	    "closed by the node");
-	conn_fail(c, RPC_ERR_IO, msg);
+	memmove(&r->q[1], &r->q[0], (size_t)r->qlen * sizeof r->q[0]);
+	r->q[0] = c->call;
+	r->q[0].retried = 1;
+	r->qlen++;
+	for (i = 0; i < RPC_MAX_CONN; i++)
+		if (&r->conn[i] == c || r->conn[i].st == C_IDLE)
+			conn_close(&r->conn[i]);
 }
 
-/* ---- judging a complete reply -------------------------------------- */
-
+/* A JSON-RPC object came back.  Its error is passed on as the node wrote
+ * it (bcoin sends it with HTTP 200, Bitcoin Core with 500 or 404). */
 static void
 reply_eval(const struct json_doc *doc, const struct call *k, int http,
     struct rpc_reply *rep, char *msg)
 {
-	int err = json_get(doc, 0, "error"), id = json_get(doc, 0, "id"), m;
-	int64_t v;
+	int err = json_get(doc, 0, "error"), m;
+	int64_t id;
 
 	if (err >= 0 && json_type(doc, err) != JSON_NULL) {
-		/* bcoin sends these with HTTP 200, Bitcoin Core with 500 or
-		 * 404; some servers send a bare string.  The node's text is
-		 * passed on as it is. */
 		rep->status = RPC_ERR_RPC;
 		if (json_int64(doc, json_get(doc, err, "code"), &rep->code) < 0)
 			rep->code = 0;
@@ -322,58 +274,29 @@ reply_eval(const struct json_doc *doc, const struct call *k, int http,
 	} else if (http != 200) {
 		rep->status = RPC_ERR_HTTP;
 		snprintf(msg, RPC_MAX_MSG, "node answered HTTP %d", http);
-	} else if (json_int64(doc, id, &v) < 0 || v != k->id) {
+	} else if (json_int64(doc, json_get(doc, 0, "id"), &id) < 0 ||
+	    id != k->id) {
 		rep->status = RPC_ERR_JSON;
-		snprintf(msg, RPC_MAX_MSG, "reply id does not match the call");
+		rep->message = "reply id does not match the call";
 	} else if ((rep->result = json_get(doc, 0, "result")) < 0) {
 		rep->status = RPC_ERR_JSON;
-		snprintf(msg, RPC_MAX_MSG, "reply has no result");
+		rep->message = "reply has no result";
 	}
 }
 
-static void
-reply_deliver(struct rpc *r, struct call *k, const char *body, size_t len,
-    int http)
-{
-	char msg[RPC_MAX_MSG] = "";
-	struct json_tok *toks = NULL;
-	struct json_doc doc;
-	struct rpc_reply rep;
-	int n = json_parse(&doc, body != NULL ? body : "", len, NULL, 0);
-
-	memset(&rep, 0, sizeof rep);
-	rep.http_status = http;
-	rep.result = -1;
-	rep.message = msg;
-	auth_state(r, http == 401 || http == 403);
-	if (http == 401 || http == 403) {
-		rep.status = RPC_ERR_AUTH;
-		snprintf(msg, sizeof msg, "%s", RPC_AUTH_MSG);
-	} else if (n > 0 && (toks = malloc((size_t)n * sizeof *toks)) == NULL) {
-		rep.status = RPC_ERR_NOMEM;
-		snprintf(msg, sizeof msg, "no memory for %d JSON tokens", n);
-	} else if (n > 0 && json_parse(&doc, body, len, toks, (size_t)n) == n &&
-	    json_type(&doc, 0) == JSON_OBJECT) {
-		rep.doc = &doc;
-		reply_eval(&doc, k, http, &rep, msg);
-	} else {
-		rep.status = http != 200 ? RPC_ERR_HTTP : RPC_ERR_JSON;
-		snprintf(msg, sizeof msg, http != 200 ? "node answered HTTP %d"
-		    : "reply (HTTP %d) is not a JSON-RPC object", http);
-	}
-	call_end(k, &rep);
-	free(toks);
-}
-
-/* The reply on c is complete: free the slot before the callback (which
- * may start or cancel calls), keeping the body alive through it. */
+/* The reply on c is complete: free the slot before the callback, which
+ * may start or cancel calls, but keep the body (never NULL) through it. */
 static void
 conn_done(struct rpc *r, struct conn *c)
 {
+	char msg[RPC_MAX_MSG] = "", *body = c->buf;
+	struct json_tok *toks = NULL;
+	struct json_doc doc;
+	struct rpc_reply rep;
 	struct call k = c->call;
-	char *buf = c->buf;
-	size_t blen = c->blen;
-	int http = c->http;
+	size_t len = c->blen;
+	int http = c->http, auth = http == 401 || http == 403;
+	int n = json_parse(&doc, body, len, NULL, 0);
 
 	c->buf = NULL;
 	if (c->keep && c->pos == c->len) {
@@ -383,11 +306,35 @@ conn_done(struct rpc *r, struct conn *c)
 	} else {
 		conn_close(c);
 	}
-	reply_deliver(r, &k, buf, blen, http);
-	free(buf);
+	memset(&rep, 0, sizeof rep);
+	rep.http_status = http;
+	rep.result = -1;
+	rep.message = msg;
+	if (auth && !r->refused)
+		log_warnx("%s: " RPC_AUTH_MSG, r->name);
+	else if (!auth && r->refused)
+		log_info("%s: node accepts the RPC credentials again", r->name);
+	if ((r->refused = auth)) {
+		rep.status = RPC_ERR_AUTH;
+		rep.message = RPC_AUTH_MSG;
+	} else if (n > 0 && (toks = malloc((size_t)n * sizeof *toks)) == NULL) {
+		rep.status = RPC_ERR_NOMEM;
+		rep.message = "no memory for the reply's JSON tokens";
+	} else if (n > 0 && json_parse(&doc, body, len, toks, (size_t)n) == n &&
+	    json_type(&doc, 0) == JSON_OBJECT) {
+		rep.doc = &doc;
+		reply_eval(&doc, &k, http, &rep, msg);
+	} else {
+		rep.status = http != 200 ? RPC_ERR_HTTP : RPC_ERR_JSON;
+		snprintf(msg, sizeof msg, http != 200 ? "node answered HTTP %d"
+		    : "reply (HTTP %d) is not a JSON-RPC object", http);
+	}
+	call_end(&k, &rep);
+	free(toks);
+	free(body);
 }
 
-/* ---- the HTTP reply parser ------------------------------------------- */
+/* ---- the HTTP reply parser ----------------------------------------- */
 
 static int
 perr(char *msg, int st, const char *text)
@@ -396,8 +343,8 @@ perr(char *msg, int st, const char *text)
 	return st;
 }
 
-/* The next whole line in buf[*pos, len): its length without CR LF, with
- * *line set and *pos moved past it; -1 when it is not all there yet. */
+/* The next whole line in buf[*pos, len): its length without CR LF, *line
+ * set and *pos moved past it; -1 when it is not all there yet. */
 static int
 line_next(const char *buf, size_t len, size_t *pos, const char **line)
 {
@@ -412,35 +359,13 @@ line_next(const char *buf, size_t len, size_t *pos, const char **line)
 	return (int)(n > 0 && s[n - 1] == '\r' ? n - 1 : n);
 }
 
-/* 1 when the comma-separated list v (n bytes) holds token t. */
-static int
-has_token(const char *v, size_t n, const char *t)
-{
-	size_t i, j, tl = strlen(t);
-
-	for (i = 0; i < n; i = j + 1) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		for (j = i; j < n && v[j] != ','; j++)
-			;
-		while (j > i && (v[j - 1] == ' ' || v[j - 1] == '\t'))
-			j--;
-		if (j - i == tl && strncasecmp(v + i, t, tl) == 0)
-			return 1;
-		while (j < n && v[j] != ',')
-			j++;
-	}
-	return 0;
-}
-
 /* One header field line l (n bytes): length, chunking, keep-alive. */
 static int
-head_field(struct rpc *r, struct conn *c, const char *l, size_t n,
-    int64_t *clen, int *chunked, char *msg)
+head_field(struct rpc *r, struct conn *c, const char *l, size_t n, char *msg)
 {
 	const char *colon = memchr(l, ':', n), *v, *e = l + n;
-	size_t nl, vl, i;
-	uint64_t x = 0;
+	size_t nl, vl;
+	int64_t x;
 
 	if (l[0] == ' ' || l[0] == '\t')
 		return P_GO;	/* obsolete line folding: ignored */
@@ -452,165 +377,130 @@ head_field(struct rpc *r, struct conn *c, const char *l, size_t n,
 	for (vl = (size_t)(e - v); vl > 0 && (v[vl - 1] == ' ' ||
 	    v[vl - 1] == '\t'); vl--)
 		;
-	if (nl == 14 && strncasecmp(l, "Content-Length", nl) == 0) {
-		for (i = 0; i < vl && v[i] >= '0' && v[i] <= '9'; i++)
-			if ((x = x * 10 + (uint64_t)(v[i] - '0')) > r->max_body)
-				return perr(msg, RPC_ERR_TOO_BIG,
-				    "reply body over the size limit");
-		if (vl == 0 || i < vl || (*clen >= 0 && (uint64_t)*clen != x))
+	if (eq(l, nl, "Content-Length")) {
+		if ((x = dec(v, vl, r->max_body)) == -2)
+			return perr(msg, RPC_ERR_TOO_BIG, RPC_BIG_MSG);
+		if (x < 0 || (c->clen >= 0 && c->clen != x))
 			return perr(msg, RPC_ERR_PROTO, "bad Content-Length");
-		*clen = (int64_t)x;
-	} else if (nl == 17 && strncasecmp(l, "Transfer-Encoding", nl) == 0) {
-		if (vl != 7 || strncasecmp(v, "chunked", 7) != 0)
+		c->clen = x;
+	} else if (eq(l, nl, "Transfer-Encoding")) {
+		if (!eq(v, vl, "chunked"))
 			return perr(msg, RPC_ERR_PROTO,
 			    "unsupported Transfer-Encoding");
-		*chunked = 1;
-	} else if (nl == 10 && strncasecmp(l, "Connection", nl) == 0) {
-		if (has_token(v, vl, "close"))
-			c->keep = 0;
-		else if (has_token(v, vl, "keep-alive"))
-			c->keep = 1;
+		c->chunked = 1;
+	} else if (eq(l, nl, "Connection")) {
+		/* One token from Bitcoin Core and bcoin; a close missed in
+		 * a list costs little, as a stale socket is retried. */
+		if (eq(v, vl, "close") || eq(v, vl, "keep-alive"))
+			c->keep = eq(v, vl, "keep-alive");
 	}
 	return P_GO;
 }
 
-/* The whole head is in buf[0, end): status line, fields, body framing. */
-static int
-head_fields(struct rpc *r, struct conn *c, size_t end, char *msg)
+/* The empty line after the header fields: choose the body framing. */
+static void
+head_end(struct rpc *r, struct conn *c)
 {
-	const char *l;
-	size_t p = 0;
-	int n, rc, chunked = 0;
-	int64_t clen = -1;
-
-	n = line_next(c->buf, end, &p, &l);
-	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' &&
-	    l[7] != '1') || l[8] != ' ' || l[9] < '1' || l[9] > '5' ||
-	    l[10] < '0' || l[10] > '9' || l[11] < '0' || l[11] > '9' ||
-	    (n > 12 && l[12] != ' '))
-		return perr(msg, RPC_ERR_PROTO, "bad HTTP status line");
-	c->http = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
-	c->keep = l[7] == '1';	/* HTTP/1.0 closes unless told otherwise */
-	while ((n = line_next(c->buf, end, &p, &l)) > 0)
-		if ((rc = head_field(r, c, l, (size_t)n, &clen, &chunked,
-		    msg)) != P_GO)
-			return rc;
-	c->want = clen > 0 ? (size_t)clen : 0;
+	c->want = c->clen > 0 ? (size_t)c->clen : 0;
 	if (c->http < 200)
-		c->st = C_HEAD;	/* interim 1xx: the real head follows */
-	else if (chunked)
+		c->st = C_STATUS;	/* interim 1xx: the real head follows */
+	else if (c->chunked)
 		c->st = C_CHUNK_SIZE;
-	else if (clen >= 0 || c->http == 204 || c->http == 304)
+	else if (c->clen >= 0 || c->http == 204 || c->http == 304)
 		c->st = C_BODY;
 	else {
 		c->st = C_TO_EOF;
+		c->want = r->max_body + 1;
 		c->keep = 0;
 	}
-	memmove(c->buf, c->buf + end, c->len - end);
-	c->len -= end;
-	c->pos = c->blen = 0;
-	return P_GO;
 }
 
-/* C_HEAD: look for the empty line that ends the head.  pos is where the
- * current unfinished line starts, so a head fed byte by byte is scanned
- * once, not once per byte. */
+/* One line l (n bytes) of the head, the chunk framing or the trailer. */
 static int
-head_parse(struct rpc *r, struct conn *c, char *msg)
-{
-	const char *l;
-	int n;
-
-	/* Checked early, so garbage fails at once, not at a timeout. */
-	if (memcmp(c->buf, "HTTP/", c->len < 5 ? c->len : 5) != 0)
-		return perr(msg, RPC_ERR_PROTO, "not an HTTP reply");
-	while ((n = line_next(c->buf, c->len, &c->pos, &l)) != 0)
-		if (n < 0)
-			return c->len > RPC_MAX_HEADER ? perr(msg,
-			    RPC_ERR_PROTO, "HTTP head too long") : P_MORE;
-	return c->pos > RPC_MAX_HEADER ? perr(msg, RPC_ERR_PROTO,
-	    "HTTP head too long") : head_fields(r, c, c->pos, msg);
-}
-
-/* C_CHUNK_SIZE, C_CHUNK_END and C_TRAILER each take one line. */
-static int
-chunk_line(struct rpc *r, struct conn *c, char *msg)
+reply_line(struct rpc *r, struct conn *c, const char *l, size_t n, char *msg)
 {
 	static const char hex[] = "0123456789abcdef0123456789ABCDEF";
-	const char *l, *h;
-	size_t v = 0;
-	int n, i;
+	int64_t code = n >= 12 ? dec(l + 9, 3, 599) : -1;
+	const char *h;
+	size_t i, v = 0;
 
-	if ((n = line_next(c->buf, c->len, &c->pos, &l)) > RPC_MAX_HEADER ||
-	    (n < 0 && c->len - c->pos > RPC_MAX_HEADER))
-		return perr(msg, RPC_ERR_PROTO, "chunk line too long");
-	if (n < 0)
-		return P_MORE;
-	if (c->st == C_CHUNK_END) {
+	if (c->st == C_STATUS) {
+		if (code < 100 || memcmp(l, "HTTP/1.", 7) != 0 ||
+		    (l[7] != '0' && l[7] != '1') || l[8] != ' ' ||
+		    (n > 12 && l[12] != ' '))
+			return perr(msg, RPC_ERR_PROTO, "bad HTTP status line");
+		c->http = (int)code;
+		c->keep = l[7] == '1';	/* HTTP/1.0 closes unless asked */
+		c->clen = -1;
+		c->chunked = 0;
+		c->want = n;
+		c->st = C_FIELDS;
+	} else if (c->st == C_CHUNK_END) {
+		if (n != 0)
+			return perr(msg, RPC_ERR_PROTO,
+			    "no CRLF after chunk data");
 		c->st = C_CHUNK_SIZE;
-		return n == 0 ? P_GO : perr(msg, RPC_ERR_PROTO,
-		    "no CRLF after chunk data");
-	}
-	if (c->st == C_TRAILER) {	/* want counts trailer bytes */
-		if (n == 0)
+	} else if (c->st != C_CHUNK_SIZE) {	/* fields and trailer */
+		if ((c->want += n) > RPC_MAX_HEADER)
+			return perr(msg, RPC_ERR_PROTO, "HTTP head too long");
+		if (n == 0 && c->st == C_TRAILER)
 			return P_DONE;
-		c->want += (size_t)n;
-		return c->want > RPC_MAX_HEADER ? perr(msg, RPC_ERR_PROTO,
-		    "HTTP trailer too long") : P_GO;
+		if (n == 0)
+			head_end(r, c);
+		else if (c->st == C_FIELDS)
+			return head_field(r, c, l, n, msg);
+	} else {
+		/* max_body <= SIZE_MAX / 16 (rpc_new): v * 16 + 15 fits. */
+		for (i = 0; i < n && l[i] != '\0' &&
+		    (h = strchr(hex, l[i])) != NULL; i++)
+			if ((v = v * 16 + (size_t)(h - hex) % 16) >
+			    r->max_body - c->blen)
+				return perr(msg, RPC_ERR_TOO_BIG, RPC_BIG_MSG);
+		while (i < n && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		if (i == 0 || (i < n && l[i] != ';'))
+			return perr(msg, RPC_ERR_PROTO, "bad chunk size");
+		c->want = v;
+		c->st = v == 0 ? C_TRAILER : C_CHUNK_DATA;
 	}
-	/* max_body <= SIZE_MAX / 16 (rpc_new), so v * 16 + 15 fits. */
-	for (i = 0; i < n && l[i] != '\0' && (h = strchr(hex, l[i])) != NULL;
-	    i++)
-		if ((v = v * 16 + (size_t)(h - hex) % 16) > r->max_body - c->blen)
-			return perr(msg, RPC_ERR_TOO_BIG,
-			    "reply body over the size limit");
-	while (i < n && (l[i] == ' ' || l[i] == '\t'))
-		i++;
-	if (i == 0 || (i < n && l[i] != ';'))
-		return perr(msg, RPC_ERR_PROTO, "bad chunk size");
-	c->want = v;
-	c->st = v == 0 ? C_TRAILER : C_CHUNK_DATA;
 	return P_GO;
 }
 
 /* Consume what the buffer holds: P_MORE, P_DONE, or an error status with
- * msg set.  The one switch over the reply states. */
+ * msg set.  Body bytes move down over the lines before them. */
 static int
 conn_parse(struct rpc *r, struct conn *c, char *msg)
 {
+	const char *l;
 	size_t n;
 	int rc;
 
 	for (;;) {
 		n = c->len - c->pos < c->want ? c->len - c->pos : c->want;
-		switch (c->st) {
-		case C_HEAD:
-			if ((rc = head_parse(r, c, msg)) != P_GO)
-				return rc;
-			break;
-		case C_BODY:
-			c->pos += n;
-			c->blen += n;
-			c->want -= n;
-			return c->want == 0 ? P_DONE : P_MORE;
-		case C_TO_EOF:
-			c->pos = c->blen = c->len;
-			return c->blen > r->max_body ? perr(msg,
-			    RPC_ERR_TOO_BIG, "reply body over the size limit") :
-			    P_MORE;
-		case C_CHUNK_DATA:
+		if (c->st >= C_BODY) {
 			memmove(c->buf + c->blen, c->buf + c->pos, n);
 			c->pos += n;
 			c->blen += n;
 			if ((c->want -= n) > 0)
 				return P_MORE;
+			if (c->st != C_CHUNK_DATA)
+				return c->st == C_BODY ? P_DONE : perr(msg,
+				    RPC_ERR_TOO_BIG, RPC_BIG_MSG);
 			c->st = C_CHUNK_END;
-			break;
-		default:	/* the chunk lines */
-			if ((rc = chunk_line(r, c, msg)) != P_GO)
-				return rc;
-			break;
+			continue;
 		}
+		/* Checked early, so garbage fails at once, not at a timeout. */
+		if (c->st == C_STATUS && memcmp(c->buf + c->pos, "HTTP/",
+		    c->len - c->pos < 5 ? c->len - c->pos : 5) != 0)
+			return perr(msg, RPC_ERR_PROTO, "not an HTTP reply");
+		rc = line_next(c->buf, c->len, &c->pos, &l);
+		if (rc > RPC_MAX_HEADER || (rc < 0 && c->len - c->pos >
+		    RPC_MAX_HEADER))
+			return perr(msg, RPC_ERR_PROTO, "HTTP line too long");
+		if (rc < 0)
+			return P_MORE;
+		if ((rc = reply_line(r, c, l, (size_t)rc, msg)) != P_GO)
+			return rc;
 	}
 }
 
@@ -622,13 +512,14 @@ buf_grow(struct rpc *r, struct conn *c, char *msg)
 	size_t ncap = c->cap == 0 ? RPC_BUF_MIN : c->cap * 2;
 	char *p;
 
+	ncap = ncap < lim ? ncap : lim;
 	if (c->cap >= lim)
 		return perr(msg, RPC_ERR_TOO_BIG, "reply over the size limit");
-	if ((p = realloc(c->buf, ncap < lim ? ncap : lim)) == NULL)
+	if ((p = realloc(c->buf, ncap)) == NULL)
 		return perr(msg, RPC_ERR_NOMEM, "no memory for the reply");
 	c->buf = p;
-	c->cap = ncap < lim ? ncap : lim;
-	return 0;
+	c->cap = ncap;
+	return P_MORE;
 }
 
 static void
@@ -636,29 +527,22 @@ conn_read(struct rpc *r, struct conn *c)
 {
 	char msg[RPC_MAX_MSG];
 	ssize_t n;
-	int rc = P_MORE, g;
+	int rc = P_MORE;
 
 	while (rc == P_MORE) {
-		if (c->len == c->cap && (g = buf_grow(r, c, msg)) != 0) {
-			rc = g;
+		if (c->len == c->cap && (rc = buf_grow(r, c, msg)) != P_MORE)
 			break;
-		}
 		n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && io_again())
 			return;
-		if (n == 0 && c->st == C_TO_EOF)
-			rc = P_DONE;
-		else if (n <= 0) {
+		if (n <= 0 && (n < 0 || c->st != C_TO_EOF)) {
 			conn_lost(r, c, n < 0 ? errno : 0);
 			return;
-		} else {
-			c->got = 1;
-			c->len += (size_t)n;
-			rc = conn_parse(r, c, msg);
 		}
-		if (rc == P_MORE && c->st != C_HEAD) {	/* drop chunk lines */
+		c->got = 1;
+		c->len += (size_t)n;
+		rc = n == 0 ? P_DONE : conn_parse(r, c, msg);
+		if (rc == P_MORE && c->pos > c->blen) {	/* drop lines read */
 			memmove(c->buf + c->blen, c->buf + c->pos,
 			    c->len - c->pos);
 			c->len -= c->pos - c->blen;
@@ -668,14 +552,13 @@ conn_read(struct rpc *r, struct conn *c)
 	if (rc == P_DONE)
 		conn_done(r, c);
 	else
-		conn_fail(c, (enum rpc_status)rc, msg);
+		call_fail(c, c->call, (enum rpc_status)rc, "%s", msg);
 }
 
-/* ---- connecting and sending ------------------------------------------ */
+/* ---- connecting and sending ---------------------------------------- */
 
-/* Re-read the node's cookie, which it rewrites at every start: cookiefile,
- * else the first default data dir that has one.  Without one the call
- * goes out unauthenticated and the node's 401 ends it. */
+/* Re-read the cookie, which the node rewrites at every start: cookiefile,
+ * else the first default data dir that has one; none: the node's 401. */
 static void
 cookie_load(struct rpc *r)
 {
@@ -686,8 +569,7 @@ cookie_load(struct rpc *r)
 	FILE *f = r->cookiefile[0] ? fopen(r->cookiefile, "r") : NULL;
 	size_t i, n = 0;
 
-	for (i = 0; !r->cookiefile[0] && home && !f &&
-	    i < sizeof sub / sizeof sub[0]; i++)
+	for (i = 0; !r->cookiefile[0] && home && !f && i < 5; i++)
 		if (snprintf(path, sizeof path, "%s/.bitcoin/%s.cookie", home,
 		    sub[i]) < (int)sizeof path)
 			f = fopen(path, "r");
@@ -703,115 +585,88 @@ cookie_load(struct rpc *r)
 		r->cookie_bad = 0;
 	} else if (!r->cookie_bad) {
 		log_warnx("%s: no usable RPC cookie in %s", r->name,
-		    r->cookiefile[0] ? r->cookiefile : "$HOME/.bitcoin or its "
-		    "testnet3, testnet4, signet, regtest dirs (no rpcuser set)");
+		    r->cookiefile[0] ? r->cookiefile : "$HOME/.bitcoin or "
+		    "its testnet3, testnet4, signet, regtest dirs (no rpcuser "
+		    "set)");
 		r->cookie_bad = 1;
 	}
 	memset(text, 0, sizeof text);
 }
 
-/* Connecting failed with err (ETIMEDOUT for our own deadline): try the
- * host's next address, else fail the call and back off. */
+/* Connecting failed with err (ETIMEDOUT: our own deadline). */
 static void
 connect_error(struct rpc *r, struct conn *c, int err, int64_t now)
 {
-	struct call k = c->call;
-
-	conn_close(c);
-	r->cur = (r->cur + 1) % r->naddr;
-	if (++c->tries < r->naddr) {
-		if ((err = sock_open(r, c, now)) != 0)
-			connect_error(r, c, err, now);
-		return;
+	if (r->up != 0)
+		log_warnx("%s: cannot connect to node at %s: %s; retrying "
+		    "with back-off", r->name, r->hosthdr, strerror(err));
+	r->up = 0;
+	if (now >= r->retry_at) {	/* connects made together fail so */
+		r->backoff_ms = r->backoff_ms == 0 ? RPC_BACKOFF_MIN :
+		    r->backoff_ms > RPC_BACKOFF_MAX / 2 ? RPC_BACKOFF_MAX :
+		    r->backoff_ms * 2;
+		r->retry_at = now + r->backoff_ms;
 	}
-	node_down(r, err, now);
-	call_fail(&k, err == ETIMEDOUT ? RPC_ERR_TIMEOUT : RPC_ERR_CONNECT, 0,
-	    "cannot connect to node at %s: %s", r->hosthdr, strerror(err));
+	call_fail(c, c->call, err == ETIMEDOUT ? RPC_ERR_TIMEOUT :
+	    RPC_ERR_CONNECT, "cannot connect to node at %s: %s", r->hosthdr,
+	    strerror(err));
 }
 
-/* A non-blocking socket to the current address, connect() started; poll
- * reports it writable once connected.  Returns 0 or an errno. */
-static int
-sock_open(struct rpc *r, struct conn *c, int64_t now)
+static void
+conn_open(struct rpc *r, struct conn *c, int64_t now)
 {
-	const struct sockaddr *a = (const struct sockaddr *)&r->addr[r->cur];
 	int fl, one = 1;
 
 	if (r->use_cookie)
 		cookie_load(r);
 	c->st = C_CONNECTING;
+	c->http = 0;
 	c->conn_deadline = now + r->connect_ms;
-	if ((c->fd = socket(a->sa_family, SOCK_STREAM, 0)) < 0 ||
+	if ((c->fd = socket(r->addr.ss_family, SOCK_STREAM, 0)) < 0 ||
 	    (fl = fcntl(c->fd, F_GETFL)) < 0 ||
 	    fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0)
-		return errno;
-	/* Best effort: one sendmsg() per request anyway. */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#ifdef SO_NOSIGPIPE
-	setsockopt(c->fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-	if (connect(c->fd, a, r->addrlen[r->cur]) < 0 && errno != EINPROGRESS &&
-	    errno != EINTR)
-		return errno;
-	return 0;
+	    fcntl(c->fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    (connect(c->fd, (struct sockaddr *)&r->addr, r->addrlen) < 0 &&
+	    errno != EINPROGRESS && errno != EINTR))
+		connect_error(r, c, errno, now);
+	else	/* best effort: the request goes out in one send() anyway */
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-/* Write the head for c's call and start sending it. */
-static void
-send_start(struct rpc *r, struct conn *c)
-{
-	int n = snprintf(c->head, sizeof c->head, "POST / HTTP/1.1\r\n"
-	    "Host: %s\r\n%s%s%sContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\nConnection: keep-alive\r\n\r\n",
-	    r->hosthdr, r->auth[0] ? "Authorization: Basic " : "", r->auth,
-	    r->auth[0] ? "\r\n" : "", c->call.len);
+/* Host and auth are bounded, so the request head always fits. */
+_Static_assert(RPC_HEAD_MAX > RPC_MAX_HOST + 8 + RPC_MAX_AUTH + 200,
+    "RPC_HEAD_MAX");
 
-	if (n < 0 || (size_t)n >= sizeof c->head) {	/* bounded above */
-		conn_fail(c, RPC_ERR_NOMEM, "request head too long");
-		return;
-	}
-	c->headlen = (size_t)n;
-	c->sent = 0;
-	c->got = c->http = 0;
-	c->st = C_SEND;
-	conn_send(r, c);
-}
-
-/* Head and body in one sendmsg(): no copy of a 4 MB submitblock and no
- * small first segment; a partial write resumes at c->sent. */
+/* Send c's call: the head goes in the room before the body, so both go
+ * out in one send() with no copy of a 4 MB submitblock. */
 static void
 conn_send(struct rpc *r, struct conn *c)
 {
-	size_t total = c->headlen + c->call.len, off;
-	struct iovec iov[2];
-	struct msghdr m;
+	char head[RPC_HEAD_MAX];
 	ssize_t n;
 
-	while (c->sent < total) {
-		memset(&m, 0, sizeof m);
-		m.msg_iov = iov;
-		m.msg_iovlen = 0;
-		if (c->sent < c->headlen) {
-			iov[0].iov_base = c->head + c->sent;
-			iov[0].iov_len = c->headlen - c->sent;
-			m.msg_iovlen = 1;
-		}
-		off = c->sent < c->headlen ? 0 : c->sent - c->headlen;
-		iov[m.msg_iovlen].iov_base = c->call.body + off;
-		iov[m.msg_iovlen++].iov_len = c->call.len - off;
-		n = sendmsg(c->fd, &m, RPC_SEND_FLAGS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0) {
-			conn_lost(r, c, errno);
-			return;
-		}
-		c->sent += (size_t)n;
+	if (c->st != C_SEND) {
+		n = snprintf(head, sizeof head, "POST / HTTP/1.1\r\nHost: %s"
+		    "\r\n%s%s%sContent-Type: application/json\r\nContent-"
+		    "Length: %zu\r\nConnection: keep-alive\r\n\r\n", r->hosthdr,
+		    r->auth[0] ? "Authorization: Basic " : "", r->auth,
+		    r->auth[0] ? "\r\n" : "", c->call.len);
+		c->out = c->call.buf + RPC_HEAD_MAX - n;
+		memcpy(c->out, head, (size_t)n);
+		c->outlen = (size_t)n + c->call.len;
+		c->got = c->http = 0;
+		c->st = C_SEND;
 	}
-	c->st = C_HEAD;
+	while (c->outlen > 0) {
+		if ((n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL)) < 0) {
+			if (!io_again())
+				conn_lost(r, c, errno);
+			return;
+		}
+		c->out += n;
+		c->outlen -= (size_t)n;
+	}
+	c->st = C_STATUS;
 	c->len = c->pos = c->blen = 0;
 }
 
@@ -823,9 +678,7 @@ conn_io(struct rpc *r, struct conn *c, int64_t now)
 	socklen_t sl = sizeof err;
 	char b;
 
-	switch (c->st) {
-	case C_CLOSED:
-		break;
+	switch (c->st) {	/* a closed slot has no fd to report */
 	case C_CONNECTING:
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
 			err = errno;
@@ -833,14 +686,18 @@ conn_io(struct rpc *r, struct conn *c, int64_t now)
 			connect_error(r, c, err, now);
 			break;
 		}
-		node_up(r);
-		send_start(r, c);
+		if (r->up != 1)
+			log_info("%s: node at %s %s", r->name, r->hosthdr,
+			    r->up == 0 ? "is reachable again" : "connected");
+		r->up = 1;
+		r->backoff_ms = 0;
+		r->retry_at = 0;
+		conn_send(r, c);
 		break;
 	case C_IDLE:
 		/* EOF: the node closed an idle keep-alive socket.  Data
 		 * nobody asked for ends the socket as well. */
-		if (recv(c->fd, &b, 1, 0) >= 0 || (errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR))
+		if (recv(c->fd, &b, 1, 0) >= 0 || !io_again())
 			conn_close(c);
 		break;
 	case C_SEND:
@@ -848,24 +705,14 @@ conn_io(struct rpc *r, struct conn *c, int64_t now)
 		break;
 	default:
 		conn_read(r, c);
-		break;
 	}
 }
 
-/* ---- the loop ------------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------ */
 
-static int
-conn_busy(const struct conn *c)
-{
-	return c->st != C_CLOSED && c->st != C_IDLE;
-}
-
-/*
- * The slot for the next queued call: an idle socket, else a closed slot
- * when connecting is allowed; -1 when none.  New connects wait out the
- * back-off, and while the node is down only one probe runs at a time, so
- * a dead node costs one attempt per back-off period.
- */
+/* The slot for the next queued call: an idle socket, else a closed one
+ * if connecting is allowed; -1: none.  Connects wait out the back-off,
+ * and while the node is down one probe runs at a time. */
 static int
 slot_free(const struct rpc *r, int64_t now)
 {
@@ -878,56 +725,30 @@ slot_free(const struct rpc *r, int64_t now)
 			closed = i;
 		probing |= r->conn[i].st == C_CONNECTING;
 	}
-	if (now < r->retry_at || (r->up == 0 && probing))
-		return -1;
-	return closed;
-}
-
-static void
-dispatch(struct rpc *r, int64_t now)
-{
-	struct conn *c;
-	int i, err;
-
-	while (r->qlen > 0 && (i = slot_free(r, now)) >= 0) {
-		c = &r->conn[i];
-		q_remove(r, 0, &c->call);
-		if (c->st == C_IDLE) {
-			send_start(r, c);
-		} else {
-			c->tries = 0;
-			if ((err = sock_open(r, c, now)) != 0)
-				connect_error(r, c, err, now);
-		}
-	}
+	return now < r->retry_at || (r->up == 0 && probing) ? -1 : closed;
 }
 
 static void
 expire(struct rpc *r, int64_t now)
 {
-	char msg[RPC_MAX_MSG];
 	struct conn *c;
 	struct call k;
 	int i;
 
-	snprintf(msg, sizeof msg, "no reply within %d ms", r->request_ms);
-	for (i = 0; i < RPC_MAX_CONN; i++) {
-		c = &r->conn[i];
-		if (conn_busy(c) && now >= c->call.deadline)
-			conn_fail(c, RPC_ERR_TIMEOUT, msg);
+	for (c = r->conn; c < r->conn + RPC_MAX_CONN; c++)
+		if (c->st > C_IDLE && now >= c->call.deadline)
+			call_fail(c, c->call, RPC_ERR_TIMEOUT,
+			    "no reply within %d ms", r->request_ms);
 		else if (c->st == C_CONNECTING && now >= c->conn_deadline)
 			connect_error(r, c, ETIMEDOUT, now);
-	}
-	/* A callback may queue calls: rescan after each one. */
-	for (i = 0; i < r->qlen; i++) {
-		if (now < r->q[i].deadline)
-			continue;
-		q_remove(r, i, &k);
-		call_fail(&k, RPC_ERR_TIMEOUT, 0, "no connection to the node "
-		    "within %d ms%s", r->request_ms, r->up == 0 ?
-		    " (node unreachable)" : "");
-		i = -1;
-	}
+	/* Callbacks only append to the queue or empty it. */
+	for (i = 0; i < r->qlen; i++)
+		if (now >= r->q[i].deadline) {
+			q_remove(r, i--, &k);
+			call_fail(NULL, k, RPC_ERR_TIMEOUT, "no connection to "
+			    "the node within %d ms%s", r->request_ms,
+			    r->up == 0 ? " (node unreachable)" : "");
+		}
 }
 
 void
@@ -936,16 +757,22 @@ rpc_handle(struct rpc *r, const struct pollfd *fds, int n, int64_t now_ms)
 	struct conn *c;
 	int i;
 
-	/* Sockets are only opened after every slot's events are handled, so
-	 * a new socket never sees revents meant for an old one (a failed
-	 * connect's next address reopens only its own, finished slot). */
+	/* Sockets open only after all events are handled, so none sees
+	 * revents meant for an old one. */
 	for (i = 0; i < n && i < RPC_MAX_CONN; i++) {
 		c = &r->conn[i];
 		if (c->fd >= 0 && fds[i].fd == c->fd && fds[i].revents != 0)
 			conn_io(r, c, now_ms);
 	}
 	expire(r, now_ms);
-	dispatch(r, now_ms);
+	while (r->qlen > 0 && (i = slot_free(r, now_ms)) >= 0) {
+		c = &r->conn[i];
+		q_remove(r, 0, &c->call);
+		if (c->st == C_IDLE)
+			conn_send(r, c);
+		else
+			conn_open(r, c, now_ms);
+	}
 }
 
 int
@@ -971,9 +798,8 @@ rpc_timeout_ms(const struct rpc *r, int64_t now_ms)
 	const struct conn *c;
 	int i;
 
-	for (i = 0; i < RPC_MAX_CONN; i++) {
-		c = &r->conn[i];
-		if (conn_busy(c) && c->call.deadline < t)
+	for (c = r->conn; c < r->conn + RPC_MAX_CONN; c++) {
+		if (c->st > C_IDLE && c->call.deadline < t)
 			t = c->call.deadline;
 		if (c->st == C_CONNECTING && c->conn_deadline < t)
 			t = c->conn_deadline;
@@ -1005,10 +831,9 @@ rpc_call(struct rpc *r, const char *method, const char *params, int flags,
 	params = params != NULL ? params : "[]";
 	/* 6 bytes per method byte covers \u00XX escapes; 96 the rest. */
 	cap = strlen(method) * 6 + strlen(params) + 96;
-	memset(&k, 0, sizeof k);
-	if ((k.body = malloc(cap)) == NULL)
+	if ((k.buf = malloc(RPC_HEAD_MAX + cap)) == NULL)
 		return -1;
-	json_w_init(&w, k.body, cap);
+	json_w_init(&w, k.buf + RPC_HEAD_MAX, cap);
 	json_w_obj(&w);
 	json_w_key(&w, "jsonrpc");
 	json_w_str(&w, "1.0");
@@ -1020,7 +845,7 @@ rpc_call(struct rpc *r, const char *method, const char *params, int flags,
 	json_w_raw(&w, params, strlen(params));
 	json_w_obj_end(&w);
 	if ((n = json_w_end(&w)) < 0) {
-		free(k.body);
+		free(k.buf);
 		return -1;
 	}
 	k.len = (size_t)n;
@@ -1028,6 +853,7 @@ rpc_call(struct rpc *r, const char *method, const char *params, int flags,
 	k.start = rpc_now_ms();
 	k.deadline = flags & RPC_F_LONGPOLL ? RPC_NEVER :
 	    k.start + r->request_ms;
+	k.retried = 0;
 	k.done = done;
 	k.arg = arg;
 	r->q[r->qlen++] = k;
@@ -1041,12 +867,13 @@ rpc_cancel_all(struct rpc *r)
 	int i, n;
 
 	for (i = 0; i < RPC_MAX_CONN; i++)
-		if (conn_busy(&r->conn[i]))
-			conn_fail(&r->conn[i], RPC_ERR_CANCELLED, "cancelled");
+		if (r->conn[i].st > C_IDLE)
+			call_fail(&r->conn[i], r->conn[i].call,
+			    RPC_ERR_CANCELLED, "cancelled");
 	/* Only the calls queued now: callbacks may queue new ones. */
 	for (n = r->qlen; n > 0 && r->qlen > 0; n--) {
 		q_remove(r, 0, &k);
-		call_fail(&k, RPC_ERR_CANCELLED, 0, "cancelled");
+		call_fail(NULL, k, RPC_ERR_CANCELLED, "cancelled");
 	}
 }
 
@@ -1056,13 +883,14 @@ rpc_is_up(const struct rpc *r)
 	return r->up == 1;
 }
 
-/* ---- set-up ---------------------------------------------------------------- */
+/* ---- set-up -------------------------------------------------------- */
 
 /* "http://h:p/path", "[v6]:p", "h:p", "v6", "h" -> host, port. */
 static int
 host_parse(const struct rpc_conf *conf, char *host, int *port)
 {
 	const char *s = conf->host, *e, *p = NULL, *rb, *colon;
+	int64_t v = conf->port;
 	size_t n;
 
 	if (strncasecmp(s, "http://", 7) == 0)
@@ -1080,18 +908,18 @@ host_parse(const struct rpc_conf *conf, char *host, int *port)
 		p = colon + 1;	/* one colon: host:port; more: bare IPv6 */
 		n = (size_t)(colon - s);
 	}
-	if (n == 0 || n >= RPC_MAX_HOST)
+	if (p != NULL)
+		v = dec(p, (size_t)(e - p), 65535);
+	if (n == 0 || n >= RPC_MAX_HOST || v < 1 || v > 65535)
 		return -1;
 	memcpy(host, s, n);
 	host[n] = '\0';
-	*port = conf->port;
-	if (p != NULL)
-		for (*port = p < e ? 0 : -1; p < e && *port <= 65535; p++)
-			*port = *p >= '0' && *p <= '9' ? *port * 10 +
-			    (*p - '0') : INT_MAX;
-	return *port >= 1 && *port <= 65535 ? 0 : -1;
+	*port = (int)v;
+	return 0;
 }
 
+/* One address, looked up once; IPv4 first, as Bitcoin Core and bcoin
+ * bind 127.0.0.1 by default and "localhost" often lists ::1 first. */
 static int
 resolve(struct rpc *r, const char *host, int port, char *err, size_t errlen)
 {
@@ -1109,60 +937,25 @@ resolve(struct rpc *r, const char *host, int port, char *err, size_t errlen)
 		    gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai != NULL && r->naddr < RPC_MAX_ADDRS; ai = ai->ai_next)
-		if (ai->ai_addrlen <= sizeof r->addr[0]) {
-			memcpy(&r->addr[r->naddr], ai->ai_addr, ai->ai_addrlen);
-			r->addrlen[r->naddr++] = ai->ai_addrlen;
-		}
+	for (ai = res; ai->ai_next != NULL && ai->ai_family != AF_INET;)
+		ai = ai->ai_next;
+	if (ai->ai_family != AF_INET)
+		ai = res;
+	memcpy(&r->addr, ai->ai_addr, ai->ai_addrlen);	/* it fits */
+	r->addrlen = ai->ai_addrlen;
 	freeaddrinfo(res);
 	snprintf(r->hosthdr, sizeof r->hosthdr, "%s%s%s:%d", v6 ? "[" : "",
 	    host, v6 ? "]" : "", port);
-	if (r->naddr == 0)
-		snprintf(err, errlen, "no address for RPC host %s", host);
-	return r->naddr > 0 ? 0 : -1;
-}
-
-static int
-conf_copy(struct rpc *r, const struct rpc_conf *c, char *err, size_t errlen)
-{
-	char cred[RPC_MAX_CRED + 1];
-	int n;
-
-	r->connect_ms = c->connect_timeout_ms > 0 ? c->connect_timeout_ms :
-	    RPC_CONNECT_MS;
-	r->request_ms = c->request_timeout_ms > 0 ? c->request_timeout_ms :
-	    RPC_REQUEST_MS;
-	r->max_body = c->max_body > 0 ? c->max_body : RPC_BODY_MAX;
-	snprintf(r->name, sizeof r->name, "%s", c->name != NULL &&
-	    c->name[0] != '\0' ? c->name : "node");
-	if (r->max_body > SIZE_MAX / 16)	/* keeps size sums exact */
-		return snprintf(err, errlen, "max_body too large"), -1;
-	if (c->user == NULL || c->user[0] == '\0') {
-		r->use_cookie = 1;
-		n = snprintf(r->cookiefile, sizeof r->cookiefile, "%s",
-		    c->cookiefile != NULL ? c->cookiefile : "");
-		if (n < 0 || (size_t)n >= sizeof r->cookiefile)
-			return snprintf(err, errlen, "cookiefile path too "
-			    "long"), -1;
-		return 0;
-	}
-	n = snprintf(cred, sizeof cred, "%s:%s", c->user,
-	    c->password != NULL ? c->password : "");
-	if (n > 0 && (size_t)n < sizeof cred)
-		b64(r->auth, (const unsigned char *)cred, (size_t)n);
-	memset(cred, 0, sizeof cred);
-	if (n < 0 || (size_t)n >= sizeof cred)
-		return snprintf(err, errlen, "rpcuser and rpcpassword over "
-		    "%d bytes together", RPC_MAX_CRED), -1;
 	return 0;
 }
 
 struct rpc *
 rpc_new(const struct rpc_conf *conf, char *err, size_t errlen)
 {
-	char host[RPC_MAX_HOST];
+	char host[RPC_MAX_HOST], cred[RPC_MAX_CRED + 1];
+	const char *user = conf->user != NULL ? conf->user : "";
 	struct rpc *r;
-	int i, port;
+	int i, port, n;
 
 	if (conf->host == NULL || strncasecmp(conf->host, "https:", 6) == 0 ||
 	    host_parse(conf, host, &port) < 0) {
@@ -1179,12 +972,31 @@ rpc_new(const struct rpc_conf *conf, char *err, size_t errlen)
 		r->conn[i].fd = -1;
 	r->up = -1;
 	r->next_id = 1;
-	if (conf_copy(r, conf, err, errlen) < 0 ||
-	    resolve(r, host, port, err, errlen) < 0) {
-		free(r);
-		return NULL;
-	}
-	return r;
+	r->connect_ms = conf->connect_timeout_ms > 0 ?
+	    conf->connect_timeout_ms : RPC_CONNECT_MS;
+	r->request_ms = conf->request_timeout_ms > 0 ?
+	    conf->request_timeout_ms : RPC_REQUEST_MS;
+	r->max_body = conf->max_body > 0 ? conf->max_body : RPC_BODY_MAX;
+	snprintf(r->name, sizeof r->name, "%s", conf->name != NULL &&
+	    conf->name[0] != '\0' ? conf->name : "node");
+	r->use_cookie = user[0] == '\0';
+	n = snprintf(cred, sizeof cred, "%s:%s", user,
+	    conf->password != NULL ? conf->password : "");
+	if (!r->use_cookie && n >= 0 && (size_t)n < sizeof cred)
+		b64(r->auth, (const unsigned char *)cred, (size_t)n);
+	memset(cred, 0, sizeof cred);
+	if (r->max_body > SIZE_MAX / 16)	/* keeps size sums exact */
+		snprintf(err, errlen, "max_body too large");
+	else if (!r->use_cookie && (n < 0 || (size_t)n >= sizeof cred))
+		snprintf(err, errlen, "rpcuser and rpcpassword over %d bytes "
+		    "together", RPC_MAX_CRED);
+	else if (r->use_cookie && snprintf(r->cookiefile, RPC_MAX_PATH, "%s",
+	    conf->cookiefile != NULL ? conf->cookiefile : "") >= RPC_MAX_PATH)
+		snprintf(err, errlen, "cookiefile path too long");
+	else if (resolve(r, host, port, err, errlen) == 0)
+		return r;
+	free(r);
+	return NULL;
 }
 
 void

@@ -2,13 +2,11 @@
  * rpc.h - a non-blocking HTTP/1.1 JSON-RPC client for one Bitcoin node,
  * driven by the caller's poll() loop.
  *
- * Nothing here blocks except the one-time name lookup in rpc_new() (the
- * host is usually an address literal; a hostname is resolved once there)
- * and the read of the node's small cookie file before each new connection.
- * Each call runs on its own keep-alive connection, out of a fixed set of
- * RPC_MAX_CONN; calls beyond that wait in a bounded queue.  A call ends in
- * exactly one callback, from rpc_handle() or rpc_cancel_all(), never from
- * inside rpc_call().
+ * Nothing blocks but the one name lookup in rpc_new() (to one address,
+ * IPv4 preferred) and the read of the node's small cookie file before each
+ * new connection.  Each call runs on its own keep-alive connection, out of
+ * RPC_MAX_CONN; more wait in a bounded queue.  A call ends in exactly one
+ * callback, from rpc_handle() or rpc_cancel_all(), never from rpc_call().
  *
  * Loop integration:
  *     n = rpc_pollfds(r, fds, RPC_MAX_CONN);   fixed slots, fd -1 when idle
@@ -16,15 +14,13 @@
  *     poll(...)
  *     rpc_handle(r, fds, n, now_ms);            I/O, timeouts, reconnects
  *
- * Connection failures: a connect that fails or times out ends the call it
- * was made for (RPC_ERR_CONNECT, or RPC_ERR_TIMEOUT) and puts the node in
- * back-off (1 s doubling to 30 s); while it is down one probe runs at a
- * time, and queued calls wait for the next attempt until their own
- * deadline.  State changes (up -> down -> up, credentials
- * refused) are logged once each, never once per try.  A keep-alive
- * connection the node closed while idle is reopened transparently, and a
- * request that failed on a reused connection before any reply byte is
- * retried once on a fresh one.
+ * A connect that fails or times out ends its call (RPC_ERR_CONNECT or
+ * RPC_ERR_TIMEOUT) and puts the node in back-off (1 s doubling to 30 s);
+ * while it is down one probe runs at a time, and queued calls wait until
+ * their own deadline.  State changes (up, down, credentials refused) are
+ * logged once each.  A keep-alive socket the node closed while idle is
+ * reopened, and a request that failed on one before any reply byte is
+ * retried once on a fresh socket.
  */
 #ifndef RPC_H
 #define RPC_H
@@ -97,8 +93,8 @@ typedef void rpc_done_fn(void *arg, const struct rpc_reply *reply);
 struct rpc;
 
 /* A client for one node; conf's strings are copied.  Returns NULL with a
- * reason in err (errlen bytes) when the host cannot be resolved or memory
- * runs out. */
+ * reason in err (errlen bytes) when conf is bad, the host cannot be
+ * resolved or memory runs out. */
 struct rpc *rpc_new(const struct rpc_conf *conf, char *err, size_t errlen);
 
 /* Cancels every call (callbacks run with RPC_ERR_CANCELLED) and frees.
