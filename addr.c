@@ -1,12 +1,10 @@
 /*
  * addr.c - a Bitcoin address -> the output script that pays it.
  *
- * An address is at most ADDR_MAX_LEN characters, so every step works in
- * small fixed buffers on the stack and no input can make the work grow.
- * Errors are checked in the order the BIPs list them (characters, case,
- * checksum, version, encoding, padding, length) and only an address that
- * is valid in itself is compared with the node's network, so "address is
- * for testnet/signet" is never said of a mistyped string.
+ * At most ADDR_MAX_LEN characters: every step works in small fixed stack
+ * buffers.  Errors come in the order the BIPs list them (characters, case,
+ * checksum, version, encoding, padding, length), the network last, so
+ * "address is for testnet/signet" is never said of a mistyped string.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,17 +13,9 @@
 #include "addr.h"
 #include "sha256.h"
 
+#define COUNT(a)	(sizeof(a) / sizeof((a)[0]))
 #define NET_BIT(n)	(1u << (n))
 #define NETS_TESTLIKE	(NET_BIT(ADDR_TEST) | NET_BIT(ADDR_REGTEST))
-
-/* Script opcodes used by the templates. */
-#define OP_0		0x00
-#define OP_1		0x51	/* OP_1..OP_16 are 0x51..0x60 */
-#define OP_DUP		0x76
-#define OP_EQUAL	0x87
-#define OP_EQUALVERIFY	0x88
-#define OP_HASH160	0xa9
-#define OP_CHECKSIG	0xac
 
 #define HASH160_LEN	20
 /* base58check payload: version byte, HASH160, 4 bytes of SHA-256d. */
@@ -49,19 +39,21 @@ static const char b58_alphabet[] =
     "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 static const char bech32_charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
-/* bcoin's own regtest forms (0x3c, 0x26, "rb") are from its v1
- * lib/protocol/networks.js; later bcoin took Bitcoin Core's. */
+/* OP_DUP OP_HASH160 push(20) hash OP_EQUALVERIFY OP_CHECKSIG, and
+ * OP_HASH160 push(20) hash OP_EQUAL; the hash goes in at 3 and 2. */
+static const uint8_t p2pkh[25] = { 0x76, 0xa9, 20, [23] = 0x88, 0xac };
+static const uint8_t p2sh[23] = { 0xa9, 20, [22] = 0x87 };
+
+/* P2PKH, P2SH; regtest shares testnet's.  bcoin's own regtest forms (0x3c,
+ * 0x26, "rb") are from its v1 lib/protocol/networks.js, later Core's. */
 static const struct {
 	uint8_t version;
 	uint8_t p2sh;
 	unsigned nets;
 } b58_versions[] = {
-	{ 0x00, 0, NET_BIT(ADDR_MAIN) },
-	{ 0x05, 1, NET_BIT(ADDR_MAIN) },
-	{ 0x6f, 0, NETS_TESTLIKE },	/* regtest shares testnet's */
-	{ 0xc4, 1, NETS_TESTLIKE },
-	{ 0x3c, 0, NET_BIT(ADDR_REGTEST) },
-	{ 0x26, 1, NET_BIT(ADDR_REGTEST) },
+	{ 0x00, 0, NET_BIT(ADDR_MAIN) }, { 0x05, 1, NET_BIT(ADDR_MAIN) },
+	{ 0x6f, 0, NETS_TESTLIKE }, { 0xc4, 1, NETS_TESTLIKE },
+	{ 0x3c, 0, NET_BIT(ADDR_REGTEST) }, { 0x26, 1, NET_BIT(ADDR_REGTEST) },
 };
 
 static const struct {
@@ -71,8 +63,6 @@ static const struct {
 	{ "bc", ADDR_MAIN }, { "tb", ADDR_TEST },
 	{ "bcrt", ADDR_REGTEST }, { "rb", ADDR_REGTEST },
 };
-
-#define COUNT(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -145,11 +135,8 @@ bad_char(const char *what, const char *s, size_t i, char *err, size_t errlen)
 	    what, c, i);
 }
 
-/*
- * Base58 digits -> the 25-byte payload, each leading '1' a zero byte, its
- * checksum verified.  Schoolbook multiply-and-add into a fixed buffer: at
- * most 90 x 68 steps.
- */
+/* Base58 digits -> the 25-byte payload (a zero byte per leading '1'), its
+ * checksum verified.  Schoolbook multiply-and-add: at most 90 x 68 steps. */
 static int
 b58_check(const char *s, size_t len, uint8_t *out, char *err, size_t errlen)
 {
@@ -191,6 +178,7 @@ b58_to_script(const uint8_t *raw, enum addr_net net, uint8_t *script,
     char *err, size_t errlen)
 {
 	size_t i;
+	int sh;
 
 	for (i = 0; i < COUNT(b58_versions); i++)
 		if (b58_versions[i].version == raw[0])
@@ -200,20 +188,10 @@ b58_to_script(const uint8_t *raw, enum addr_net net, uint8_t *script,
 		    raw[0]);
 	if (net_check(b58_versions[i].nets, net, err, errlen) < 0)
 		return -1;
-	if (b58_versions[i].p2sh) {
-		script[0] = OP_HASH160;
-		script[1] = HASH160_LEN;
-		memcpy(script + 2, raw + 1, HASH160_LEN);
-		script[2 + HASH160_LEN] = OP_EQUAL;
-		return 3 + HASH160_LEN;
-	}
-	script[0] = OP_DUP;
-	script[1] = OP_HASH160;
-	script[2] = HASH160_LEN;
-	memcpy(script + 3, raw + 1, HASH160_LEN);
-	script[3 + HASH160_LEN] = OP_EQUALVERIFY;
-	script[4 + HASH160_LEN] = OP_CHECKSIG;
-	return 5 + HASH160_LEN;
+	sh = b58_versions[i].p2sh;
+	memcpy(script, sh ? p2sh : p2pkh, sh ? sizeof(p2sh) : sizeof(p2pkh));
+	memcpy(script + (sh ? 2 : 3), raw + 1, HASH160_LEN);
+	return sh ? (int)sizeof(p2sh) : (int)sizeof(p2pkh);
 }
 
 /* BIP 173's BCH code over GF(32): one 5-bit value into the checksum. */
@@ -239,14 +217,12 @@ to_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/*
- * The data part of s (after the separator at sep) as 5-bit values in val,
- * checked for range, case and checksum; *nval gets the count before the
- * checksum.  Returns ENC_BECH32 or ENC_BECH32M, or -1.
- */
+/* The data part of s (after the separator at sep, >= min characters) as
+ * 5-bit values in val, *nval before the checksum.  Returns ENC_BECH32 or
+ * ENC_BECH32M; -1 (bad characters, mixed case, too few), -2 (checksum). */
 static int
-bech32_values(const char *s, size_t len, size_t sep, uint8_t *val,
-    size_t *nval, char *err, size_t errlen)
+bech32_values(const char *s, size_t len, size_t sep, size_t min,
+    uint8_t *val, size_t *nval, char *err, size_t errlen)
 {
 	size_t i, n = 0;
 	int lower = 0, upper = 0;
@@ -261,7 +237,7 @@ bech32_values(const char *s, size_t len, size_t sep, uint8_t *val,
 	}
 	if (lower && upper)
 		return fail(err, errlen, "mixed case");
-	if (len - sep - 1 < 1 + BECH32_CHECK)
+	if (len - sep - 1 < min)
 		return fail(err, errlen, "too short: no witness version and "
 		    "checksum after \"%.*s1\"", (int)sep, s);
 	for (i = 0; i < sep; i++)	/* the HRP, lower-cased, expanded */
@@ -280,7 +256,8 @@ bech32_values(const char *s, size_t len, size_t sep, uint8_t *val,
 		return ENC_BECH32;
 	if (chk == BECH32M_CONST)
 		return ENC_BECH32M;
-	return fail(err, errlen, "bad checksum");
+	fail(err, errlen, "bad checksum");
+	return -2;
 }
 
 /* 5-bit groups -> bytes; at most 4 bits of zero padding may be left. */
@@ -319,7 +296,9 @@ segwit_to_script(const char *s, size_t len, size_t sep, enum addr_net hrpnet,
 	size_t nval = 0;
 	int enc, ver, plen;
 
-	if ((enc = bech32_values(s, len, sep, val, &nval, err, errlen)) < 0)
+	enc = bech32_values(s, len, sep, 1 + BECH32_CHECK, val, &nval, err,
+	    errlen);
+	if (enc < 0)
 		return -1;
 	ver = val[0];
 	if (ver > WITNESS_VMAX)
@@ -341,24 +320,21 @@ segwit_to_script(const char *s, size_t len, size_t sep, enum addr_net hrpnet,
 		    "(%d to %d)", plen, WITNESS_MIN, WITNESS_MAX);
 	if (net_check(NET_BIT(hrpnet), net, err, errlen) < 0)
 		return -1;
-	script[0] = (uint8_t)(ver == 0 ? OP_0 : OP_1 + ver - 1);
+	script[0] = (uint8_t)(ver == 0 ? 0x00 : 0x50 + ver); /* OP_0, OP_n */
 	script[1] = (uint8_t)plen;
 	memcpy(script + 2, prog, (size_t)plen);
 	return 2 + plen;
 }
 
-/*
- * *sep <- the position of the last '1' in s (bech32's separator), or len.
- * Returns the index in hrps[] of what precedes it (any case), or -1.
- */
+/* *sep <- the last '1' in s (bech32's separator), or len.  Returns the
+ * index in hrps[] of what precedes it (any case), or -1. */
 static int
 find_hrp(const char *s, size_t len, size_t *sep)
 {
+	const char *one = strrchr(s, '1');	/* s[len] is its NUL */
 	size_t i, k;
 
-	for (*sep = len; *sep > 0 && s[*sep - 1] != '1'; (*sep)--)
-		;
-	*sep = *sep > 0 ? *sep - 1 : len;
+	*sep = one != NULL ? (size_t)(one - s) : len;
 	for (k = 0; k < COUNT(hrps) && *sep < len; k++) {
 		for (i = 0; i < *sep && to_lower(s[i]) == hrps[k].hrp[i]; i++)
 			;
@@ -372,21 +348,16 @@ find_hrp(const char *s, size_t len, size_t *sep)
 static int
 is_bech32_shaped(const char *s, size_t len, size_t sep)
 {
-	size_t i;
-	int lower = 0, upper = 0, c;
+	uint8_t val[ADDR_MAX_LEN];
+	size_t i, n;
 
-	if (sep < 1 || sep >= len || len - sep - 1 < BECH32_CHECK)
+	if (sep < 1 || sep >= len)
 		return 0;
-	for (i = 0; i < len; i++) {
-		c = to_lower(s[i]);
-		lower |= s[i] >= 'a' && s[i] <= 'z';
-		upper |= s[i] >= 'A' && s[i] <= 'Z';
-		if (i < sep && !(c >= 'a' && c <= 'z'))
+	for (i = 0; i < sep; i++)
+		if (to_lower(s[i]) < 'a' || to_lower(s[i]) > 'z')
 			return 0;
-		if (i > sep && strchr(bech32_charset, c) == NULL)
-			return 0;
-	}
-	return !(lower && upper);
+	return bech32_values(s, len, sep, BECH32_CHECK, val, &n, NULL,
+	    0) != -1;
 }
 
 int
@@ -399,8 +370,7 @@ addr_to_script(const char *addr, enum addr_net net, uint8_t *script,
 
 	if ((unsigned)net > ADDR_REGTEST)
 		return fail(err, errlen, "unknown network %d", (int)net);
-	for (len = 0; len <= ADDR_MAX_LEN && addr[len] != '\0'; len++)
-		;
+	len = strnlen(addr, ADDR_MAX_LEN + 1);
 	if (len == 0)
 		return fail(err, errlen, "empty address");
 	if (len > ADDR_MAX_LEN)

@@ -2,17 +2,12 @@
  * job.c - block template -> coinbase, merkle branch, targets; the share
  * check; the block for submitblock.
  *
- * Everything here is consensus-critical: one wrong byte and every block the
- * pool finds is invalid while shares still look fine.  So the layout of the
- * coinbase is written out in one place (cb_head/cb_tail), numbers go through
- * explicit little-endian stores, and the test rebuilds real blocks from
- * their own bytes.
- *
- * The share check is the hot path.  Its cost is SHA-256 compressions:
- * the coinbase tail after the midstate (two or three blocks), one more for
- * the txid's second hash, three per merkle level (64-byte message = data
- * block + padding block, then 32 bytes) and three for the 80-byte header.
- * Nothing else in it allocates or loops over anything but the branch.
+ * Consensus-critical: one wrong byte and every block the pool finds is
+ * invalid while shares still look fine.  So the coinbase layout is written
+ * out in one place (coinbase()), numbers go through explicit little-endian
+ * stores, and the test rebuilds real blocks from their own bytes.  The
+ * share check, the hot path, costs SHA-256 compressions only (counted in
+ * test/bench_job.c) and allocates nothing.
  */
 #include <float.h>
 #include <math.h>
@@ -23,12 +18,8 @@
 
 #include "job.h"
 
-/*
- * Coinbase version 2, as Bitcoin Core's own block assembler writes it
- * (CMutableTransaction's default).  Version 2 only enables BIP 68 relative
- * lock times, which never apply to a coinbase input, so 1 would be equally
- * valid; 2 keeps our blocks indistinguishable from the node's.
- */
+/* Version 2 as Core's block assembler writes it: it only enables BIP 68,
+ * moot for a coinbase, but keeps our blocks like the node's. */
 #define CB_VERSION 2
 #define CB_SEQUENCE 0xffffffffu	/* final; locktime 0 is then moot anyway */
 #define CB_SCRIPTSIG_AT 42	/* version 4, vin count 1, outpoint 36, len 1 */
@@ -39,10 +30,9 @@
 #define CB_MAX (CB_SCRIPTSIG_AT + JOB_SCRIPTSIG_MAX + 4 + 1 + \
 	(8 + 1 + JOB_SCRIPT_MAX) + (8 + 1 + JOB_COMMITMENT_MAX) + 4)
 
-/* Pushes of at most 75 bytes are one opcode, lengths below 0xfd one byte,
- * which keeps the layout fixed.  And the longest scriptSig, height (<= 5
- * bytes: heights are < 2^31), whole tag and extranonce, is within
- * consensus, so nothing is ever cut but the tag to JOB_TAG_MAX. */
+/* Pushes of <= 75 bytes are one opcode, lengths < 0xfd one byte: a fixed
+ * layout.  The longest scriptSig (height <= 5 bytes as heights are < 2^31,
+ * whole tag, extranonce) is within consensus: only the tag is ever cut. */
 _Static_assert(JOB_EN1_SIZE + JOB_EN2_MAX <= 75 && JOB_TAG_MAX <= 75 &&
     JOB_SCRIPTSIG_MAX < 0xfd && JOB_SCRIPT_MAX < 0xfd &&
     JOB_COMMITMENT_MAX < 0xfd, "one-byte pushes and lengths");
@@ -52,20 +42,14 @@ _Static_assert(5 + 1 + JOB_TAG_MAX + 1 + JOB_EN1_SIZE + JOB_EN2_MAX <=
 static const uint8_t commit_magic[6] = { 0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed };
 static const char hexdig[] = "0123456789abcdef";
 
+/* n bytes of v, least significant first. */
 static void
-le32_store(uint8_t *p, uint32_t v)
+le_store(uint8_t *p, uint64_t v, size_t n)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
+	size_t i;
 
-static void
-le64_store(uint8_t *p, uint64_t v)
-{
-	le32_store(p, (uint32_t)v);
-	le32_store(p + 4, (uint32_t)(v >> 32));
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static int
@@ -88,11 +72,8 @@ hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	c |= 0x20;	/* 'A'..'F' -> 'a'..'f', and no other byte */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 int
@@ -132,17 +113,6 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	*put_hex(out, in, n) = '\0';
 }
 
-static int
-is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (hexval((unsigned char)s[i]) < 0)
-			return 0;
-	return 1;
-}
-
 /* ---- targets ---- */
 
 int
@@ -156,18 +126,14 @@ target_meets(const uint8_t hash[32], const uint8_t target[32])
 	return 1;
 }
 
-/*
- * Compact nBits as Bitcoin's arith_uint256::SetCompact reads it: a 23-bit
- * mantissa, a sign bit, a byte exponent.  Each mantissa byte lands at byte
- * exponent-3+k; a nonzero byte at 32 or beyond is exactly Core's overflow
- * rule.  Zero is rejected too: no hash can meet it.
- */
+/* Compact nBits as Bitcoin's arith_uint256::SetCompact reads it: a 23-bit
+ * mantissa, a sign bit, a byte exponent.  Mantissa byte k lands at byte
+ * exp-3+k; a nonzero byte at 32 or beyond is exactly Core's overflow
+ * rule.  Zero is rejected too: no hash can meet it. */
 int
 target_from_bits(uint32_t bits, uint8_t target[32])
 {
-	uint32_t exp = bits >> 24, mant = bits & 0x007fffffu;
-	uint8_t b;
-	int k;
+	uint32_t exp = bits >> 24, mant = bits & 0x007fffffu, k;
 
 	memset(target, 0, 32);
 	if (exp < 3) {
@@ -176,29 +142,21 @@ target_from_bits(uint32_t bits, uint8_t target[32])
 	}
 	if (mant == 0 || (bits & 0x00800000u) != 0)
 		return -1;
-	for (k = 0; k < 3; k++) {
-		b = (uint8_t)(mant >> (8 * k));
-		if (b == 0)
-			continue;
-		if (exp - 3 + (uint32_t)k >= 32) {
+	for (k = 0; k < 3 && mant >> (8 * k) != 0; k++) {
+		if (exp - 3 + k >= 32) {
 			memset(target, 0, 32);
 			return -1;
 		}
-		target[exp - 3 + (uint32_t)k] = b;
+		target[exp - 3 + k] = (uint8_t)(mant >> (8 * k));
 	}
 	return 0;
 }
 
-/*
- * target = floor(0xFFFF * 2^208 / diff), exactly, for the double diff as
- * given: diff = m * 2^(e-53) with a 53-bit integer m, so the target is
- * floor(0xFFFF * 2^s / m) with s = 261 - e, a long division of a
- * (16+s)-bit number by m, byte by byte (remainder < m < 2^53, so r * 256
- * fits 64 bits).  No rounding at all and no long double: every platform
- * gets the same target.  (A decimal like 1e-5 is not exactly a double, so
- * its target differs from 65535e5 * 2^208 in the 17th digit.)  Quotients
- * that are certainly >= 2^256 are cut short by a double pre-check.
- */
+/* target = floor(0xFFFF * 2^208 / diff) exactly for the double diff: with
+ * diff = m * 2^(e-53), m a 53-bit integer, that is floor(0xFFFF * 2^s / m),
+ * s = 261 - e, a long division byte by byte (remainder < m < 2^53, so
+ * r * 256 fits 64 bits).  No rounding, no long double: every platform gets
+ * the same target.  A double pre-check cuts quotients >= 2^256 short. */
 int
 target_from_diff(double diff, uint8_t target[32])
 {
@@ -221,10 +179,10 @@ target_from_diff(double diff, uint8_t target[32])
 		q = r / m;
 		r %= m;
 		at = nbytes - 1 - i;
-		if (at >= 32 && q != 0)
-			goto saturate;
 		if (at < 32)
 			target[at] = (uint8_t)q;
+		else if (q != 0)
+			goto saturate;
 	}
 	return 0;
 saturate:
@@ -269,49 +227,36 @@ tmpl_unref(struct tmpl *t)
 	free(t);
 }
 
-/*
- * The branch for index 0: the sibling of the coinbase's node at every
- * level.  row holds the known nodes of a level, positions 1..m-1; the next
- * level's position j (j >= 1) hashes positions 2j and 2j+1 (the last one
- * paired with itself when m is odd).  j-1 < 2j-1, so the level is rewritten
- * in place.
- */
-static int
-merkle_branch(struct tmpl *t)
+/* The branch of index 0: the coinbase node's sibling at every level.  row
+ * holds a level's known nodes, positions 1..m-1; the next level's j >= 1
+ * hashes 2j and 2j+1 (the last one twice when m is odd), in place as
+ * j-1 < 2j-1.  m > 1 at the end: deeper than JOB_MAX_BRANCH. */
+int
+tmpl_finish(struct tmpl *t)
 {
 	uint8_t (*row)[32], pair[64];
 	size_t m = t->ntx + 1, j;
 
+	t->refs = 1;
 	t->nbranch = 0;
+	if (target_from_bits(t->bits, t->target) < 0)
+		return -1;
 	if (t->ntx == 0)
 		return 0;
 	if (t->ntx > SIZE_MAX / 32 || (row = malloc(t->ntx * 32)) == NULL)
 		return -1;
 	memcpy(row, t->txid, t->ntx * 32);
-	for (; m > 1; m = (m + 1) / 2) {
-		if (t->nbranch == JOB_MAX_BRANCH) {
-			free(row);
-			return -1;
-		}
+	for (; m > 1 && t->nbranch < JOB_MAX_BRANCH; m = (m + 1) / 2) {
 		memcpy(t->branch[t->nbranch++], row[0], 32);
 		for (j = 1; j < (m + 1) / 2; j++) {
 			memcpy(pair, row[2 * j - 1], 32);
-			memcpy(pair + 32, row[2 * j < m - 1 ? 2 * j : 2 * j - 1],
-			    32);
+			memcpy(pair + 32, row[2 * j < m - 1 ? 2 * j :
+			    2 * j - 1], 32);
 			sha256d(pair, 64, row[j - 1]);
 		}
 	}
 	free(row);
-	return 0;
-}
-
-int
-tmpl_finish(struct tmpl *t)
-{
-	t->refs = 1;
-	if (target_from_bits(t->bits, t->target) < 0)
-		return -1;
-	return merkle_branch(t);
+	return m > 1 ? -1 : 0;
 }
 
 /* Raw text of string member key (escapes not decoded: hex has none), or
@@ -382,10 +327,11 @@ static int
 read_header(struct tmpl *t, const struct json_doc *d, int r, char *err,
     size_t errlen)
 {
-	int64_t v;
+	int64_t cur, min;
 
 	if (get_u32(d, r, "version", &t->version) < 0)
-		return errf(err, errlen, "version: missing or not a 32-bit number");
+		return errf(err, errlen,
+		    "version: missing or not a 32-bit number");
 	if (get_hash(d, r, "previousblockhash", t->prevhash) < 0)
 		return errf(err, errlen,
 		    "previousblockhash: missing or not 64 hex digits");
@@ -393,15 +339,15 @@ read_header(struct tmpl *t, const struct json_doc *d, int r, char *err,
 	    target_from_bits(t->bits, t->target) < 0)
 		return errf(err, errlen,
 		    "bits: missing or not a valid compact target");
-	if (get_int(d, r, "curtime", 0, UINT32_MAX, &v) < 0)
-		return errf(err, errlen, "curtime: missing or not a 32-bit time");
-	t->curtime = (uint32_t)v;
-	t->mintime = t->curtime;
-	if (json_get(d, r, "mintime") >= 0) {
-		if (get_int(d, r, "mintime", 0, UINT32_MAX, &v) < 0)
-			return errf(err, errlen, "mintime: not a 32-bit time");
-		t->mintime = (uint32_t)v;
-	}
+	if (get_int(d, r, "curtime", 0, UINT32_MAX, &cur) < 0)
+		return errf(err, errlen,
+		    "curtime: missing or not a 32-bit time");
+	min = cur;
+	if (json_get(d, r, "mintime") >= 0 &&
+	    get_int(d, r, "mintime", 0, UINT32_MAX, &min) < 0)
+		return errf(err, errlen, "mintime: not a 32-bit time");
+	t->curtime = (uint32_t)cur;
+	t->mintime = (uint32_t)min;
 	if (get_int(d, r, "height", 0, INT32_MAX, &t->height) < 0)
 		return errf(err, errlen, "height: missing or not in 0..2^31-1");
 	if (get_int(d, r, "coinbasevalue", 0, MAX_MONEY, &t->coinbasevalue) < 0)
@@ -451,56 +397,51 @@ read_extras(struct tmpl *t, const struct json_doc *d, int r, char *err,
 	i = json_get(d, r, "longpollid");
 	if (i >= 0 && json_string(d, i, t->longpollid,
 	    sizeof(t->longpollid)) < 0)
-		return errf(err, errlen, "longpollid: not a string of < %d bytes",
-		    JOB_LONGPOLLID_MAX);
+		return errf(err, errlen, "longpollid: not a string of < %d "
+		    "bytes", JOB_LONGPOLLID_MAX);
 	return 0;
 }
 
-static int
-read_tx(struct tmpl *t, const struct json_doc *d, int tx, size_t i,
-    char *err, size_t errlen)
-{
-	const char *s;
-	size_t len;
-
-	if (json_type(d, tx) != JSON_OBJECT)
-		return errf(err, errlen, "transactions[%zu]: not an object", i);
-	if (get_hash(d, tx, "txid", t->txid[i]) < 0)
-		return errf(err, errlen,
-		    "transactions[%zu].txid: missing or not 64 hex digits", i);
-	s = get_raw(d, tx, "data", &len);
-	if (s == NULL || len == 0 || len % 2 != 0 || !is_hex(s, len))
-		return errf(err, errlen,
-		    "transactions[%zu].data: missing or not hex", i);
-	memcpy(t->txhex + t->txhex_len, s, len);
-	t->txhex_len += len;
-	return 0;
-}
-
+/* The txids, every "data" (checked as hex) concatenated, the branch.  The
+ * array's own text bounds the data: one allocation, slightly too big. */
 static int
 read_txs(struct tmpl *t, const struct json_doc *d, int r, char *err,
     size_t errlen)
 {
 	int arr = json_get(d, r, "transactions"), tx;
-	size_t n, i;
+	const char *s;
+	size_t n, i, k, len;
 
 	if (json_type(d, arr) != JSON_ARRAY)
-		return errf(err, errlen, "transactions: missing or not an array");
-	n = d->toks[arr].size;
-	if (n > SIZE_MAX / 32)
+		return errf(err, errlen,
+		    "transactions: missing or not an array");
+	if ((n = d->toks[arr].size) > SIZE_MAX / 32)
 		return errf(err, errlen, "transactions: too many");
-	/* The array's own text bounds the data strings in it: one
-	 * allocation, a few percent too big (the txids, the keys). */
 	t->txid = malloc(n > 0 ? n * 32 : 1);
 	t->txhex = malloc((size_t)d->toks[arr].len + 1);
 	if (t->txid == NULL || t->txhex == NULL)
 		return errf(err, errlen, "transactions: out of memory");
 	t->ntx = n;
-	t->txhex[0] = '\0';
-	for (i = 0, tx = arr + 1; i < n; i++, tx = (int)d->toks[tx].next)
-		if (read_tx(t, d, tx, i, err, errlen) < 0)
-			return -1;
+	for (i = 0, tx = arr + 1; i < n; i++, tx = (int)d->toks[tx].next) {
+		if (json_type(d, tx) != JSON_OBJECT)
+			return errf(err, errlen, "transactions[%zu]: not an "
+			    "object", i);
+		if (get_hash(d, tx, "txid", t->txid[i]) < 0)
+			return errf(err, errlen, "transactions[%zu].txid: "
+			    "missing or not 64 hex digits", i);
+		s = get_raw(d, tx, "data", &len);
+		for (k = 0; s != NULL && k < len && hexval(s[k]) >= 0; k++)
+			;
+		if (s == NULL || len == 0 || len % 2 != 0 || k < len)
+			return errf(err, errlen, "transactions[%zu].data: "
+			    "missing or not hex", i);
+		memcpy(t->txhex + t->txhex_len, s, len);
+		t->txhex_len += len;
+	}
 	t->txhex[t->txhex_len] = '\0';
+	if (tmpl_finish(t) < 0)
+		return errf(err, errlen, "transactions: out of memory or more "
+		    "than 2^%d", JOB_MAX_BRANCH);
 	return 0;
 }
 
@@ -518,17 +459,11 @@ tmpl_from_json(const struct json_doc *doc, int result, char *err,
 	t->refs = 1;
 	if (read_header(t, doc, result, err, errlen) < 0 ||
 	    read_extras(t, doc, result, err, errlen) < 0 ||
-	    read_txs(t, doc, result, err, errlen) < 0)
-		goto fail;
-	if (tmpl_finish(t) < 0) {
-		errf(err, errlen, "transactions: out of memory or more than "
-		    "2^%d", JOB_MAX_BRANCH);
-		goto fail;
+	    read_txs(t, doc, result, err, errlen) < 0) {
+		tmpl_unref(t);
+		return NULL;
 	}
 	return t;
-fail:
-	tmpl_unref(t);
-	return NULL;
 }
 
 /* ---- coinbase ---- */
@@ -541,7 +476,7 @@ bip34_push(uint8_t *out, int64_t h)
 {
 	size_t n = 0;
 
-	if (h == 0 || (h >= 1 && h <= 16)) {
+	if (h <= 16) {
 		out[0] = h == 0 ? 0x00 : (uint8_t)(0x50 + h);
 		return 1;
 	}
@@ -553,23 +488,21 @@ bip34_push(uint8_t *out, int64_t h)
 	return n + 1;
 }
 
-/*
- * version, one input (null outpoint), scriptSig length, and the scriptSig
- * up to and including the extranonce push's opcode: that is coinb1.  The
- * tag is cut to JOB_TAG_MAX bytes, which keeps the scriptSig within
- * JOB_SCRIPTSIG_MAX (asserted above).  Returns the length.
- */
+/* The coinbase without the extranonce (layout in job.h): one input with a
+ * null outpoint, the payout and the commitment outputs, locktime 0.
+ * Returns the length; *n1 gets coinb1's. */
 static size_t
-cb_head(uint8_t *cb, int64_t height, const char *tag, size_t en2_size)
+coinbase(uint8_t *cb, const struct tmpl *t, const uint8_t *script,
+    size_t script_len, const char *tag, size_t en2_size, size_t *n1)
 {
-	size_t p = CB_SCRIPTSIG_AT, en = JOB_EN1_SIZE + en2_size, tag_len;
+	size_t p = CB_SCRIPTSIG_AT, en = JOB_EN1_SIZE + en2_size;
+	size_t tag_len = tag != NULL ? strlen(tag) : 0;
 
-	le32_store(cb, CB_VERSION);
+	le_store(cb, CB_VERSION, 4);
 	cb[4] = 1;
 	memset(cb + 5, 0, 32);
-	le32_store(cb + 37, 0xffffffffu);
-	p += bip34_push(cb + p, height);
-	tag_len = tag != NULL ? strlen(tag) : 0;
+	le_store(cb + 37, 0xffffffffu, 4);
+	p += bip34_push(cb + p, t->height);
 	if (tag_len > JOB_TAG_MAX)
 		tag_len = JOB_TAG_MAX;
 	if (tag_len > 0) {
@@ -579,30 +512,20 @@ cb_head(uint8_t *cb, int64_t height, const char *tag, size_t en2_size)
 	}
 	cb[p++] = (uint8_t)en;
 	cb[CB_SCRIPTSIG_AT - 1] = (uint8_t)(p - CB_SCRIPTSIG_AT + en);
-	return p;
-}
-
-/* sequence, the outputs (payout, then the witness commitment), locktime 0:
- * that is coinb2.  Returns the length. */
-static size_t
-cb_tail(uint8_t *cb, const struct tmpl *t, const uint8_t *script,
-    size_t script_len)
-{
-	size_t p = 0;
-
-	le32_store(cb, CB_SEQUENCE);
-	cb[4] = t->commitment != NULL ? 2 : 1;
-	le64_store(cb + 5, (uint64_t)t->coinbasevalue);
-	cb[13] = (uint8_t)script_len;
-	memcpy(cb + 14, script, script_len);
-	p = 14 + script_len;
+	*n1 = p;
+	le_store(cb + p, CB_SEQUENCE, 4);
+	cb[p + 4] = t->commitment != NULL ? 2 : 1;
+	le_store(cb + p + 5, (uint64_t)t->coinbasevalue, 8);
+	cb[p + 13] = (uint8_t)script_len;
+	memcpy(cb + p + 14, script, script_len);
+	p += 14 + script_len;
 	if (t->commitment != NULL) {
-		le64_store(cb + p, 0);
+		le_store(cb + p, 0, 8);
 		cb[p + 8] = (uint8_t)t->commitment_len;
 		memcpy(cb + p + 9, t->commitment, t->commitment_len);
 		p += 9 + t->commitment_len;
 	}
-	le32_store(cb + p, 0);
+	le_store(cb + p, 0, 4);
 	return p + 4;
 }
 
@@ -612,7 +535,7 @@ job_init(struct job *j, struct tmpl *t, const uint8_t *script,
     size_t errlen)
 {
 	uint8_t cb[CB_MAX];
-	size_t n1, n2;
+	size_t n1, n;
 
 	memset(j, 0, sizeof(*j));
 	if (en2_size < JOB_EN2_MIN || en2_size > JOB_EN2_MAX)
@@ -626,9 +549,8 @@ job_init(struct job *j, struct tmpl *t, const uint8_t *script,
 	    (t->commitment != NULL && t->commitment_len > JOB_COMMITMENT_MAX))
 		return errf(err, errlen, "template: height, value or "
 		    "commitment out of range");
-	n1 = cb_head(cb, t->height, tag, en2_size);
-	n2 = cb_tail(cb + n1, t, script, script_len);
-	if (job_init_raw(j, t, cb, n1, cb + n1, n2, en2_size) < 0)
+	n = coinbase(cb, t, script, script_len, tag, en2_size, &n1);
+	if (job_init_raw(j, t, cb, n1, cb + n1, n - n1, en2_size) < 0)
 		return errf(err, errlen, "job: out of memory");
 	return 0;
 }
@@ -667,36 +589,24 @@ job_free(struct job *j)
 
 /* ---- mining.notify ---- */
 
-/* A bounded appender: it writes what fits and counts everything, so
- * len >= cap at the end means the text did not fit (with its NUL). */
 struct sbuf {
 	char *buf;
 	size_t cap, len;
 };
 
+/* Appends pre, in[0..n) as hex, then post, when all of it fits, and counts
+ * it either way: len >= cap at the end means the text (and NUL) did not. */
 static void
-sb_put(struct sbuf *b, const char *s, size_t n)
+sb_add(struct sbuf *b, const char *pre, const uint8_t *in, size_t n,
+    const char *post)
 {
-	if (b->len < b->cap && n < b->cap - b->len)
-		memcpy(b->buf + b->len, s, n);
-	b->len += n;
-}
+	size_t a = strlen(pre), z = strlen(post);
 
-/* pre, then in[0..n) as hex, then sep */
-static void
-sb_hex(struct sbuf *b, const char *pre, const uint8_t *in, size_t n,
-    const char *sep)
-{
-	char h[2];
-	size_t i;
-
-	sb_put(b, pre, strlen(pre));
-	for (i = 0; i < n; i++) {
-		h[0] = hexdig[in[i] >> 4];
-		h[1] = hexdig[in[i] & 15];
-		sb_put(b, h, 2);
+	if (b->len < b->cap && a + 2 * n + z < b->cap - b->len) {
+		memcpy(b->buf + b->len, pre, a);
+		memcpy(put_hex(b->buf + b->len + a, in, n), post, z);
 	}
-	sb_put(b, sep, strlen(sep));
+	b->len += a + 2 * n + z;
 }
 
 /* i ^ 3 walks each 4-byte word backwards. */
@@ -716,7 +626,7 @@ job_notify(const struct job *j, const char *job_id, int clean, char *buf,
     size_t cap)
 {
 	const struct tmpl *t = j->t;
-	struct sbuf b;
+	struct sbuf b = { buf, cap, 0 };
 	char ph[65], tail[64];
 	const char *c;
 	size_t i;
@@ -724,22 +634,19 @@ job_notify(const struct job *j, const char *job_id, int clean, char *buf,
 	for (c = job_id; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
 			return -1;
-	b.buf = buf;
-	b.cap = cap;
-	b.len = 0;
 	job_stratum_prevhash(t->prevhash, ph);
-	sb_hex(&b, "{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"",
+	sb_add(&b, "{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"",
 	    NULL, 0, job_id);
-	sb_hex(&b, "\",\"", NULL, 0, ph);
-	sb_hex(&b, "\",\"", j->cb1, j->cb1_len, "\",\"");
-	sb_hex(&b, "", j->cb2, j->cb2_len, "\",[");
+	sb_add(&b, "\",\"", NULL, 0, ph);
+	sb_add(&b, "\",\"", j->cb1, j->cb1_len, "\",\"");
+	sb_add(&b, "", j->cb2, j->cb2_len, "\",[");
 	for (i = 0; i < t->nbranch; i++)
-		sb_hex(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
+		sb_add(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
 	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
 	snprintf(tail, sizeof(tail), "],\"%08lx\",\"%08lx\",\"%08lx\",%s]}\n",
 	    (unsigned long)t->version, (unsigned long)t->bits,
 	    (unsigned long)t->curtime, clean ? "true" : "false");
-	sb_put(&b, tail, strlen(tail));
+	sb_add(&b, tail, NULL, 0, "");
 	if (b.len >= cap || b.len > INT32_MAX)
 		return -1;
 	buf[b.len] = '\0';
@@ -748,42 +655,32 @@ job_notify(const struct job *j, const char *job_id, int clean, char *buf,
 
 /* ---- the share check ---- */
 
-/* Coinbase txid: the midstate, then the rest of cb1, the extranonces and
- * cb2; the second SHA-256 is one compression. */
-static void
-coinbase_txid(const struct job *j, const struct job_share *s,
-    uint8_t txid[32])
+/* The coinbase txid from the midstate: the rest of cb1, the extranonces,
+ * cb2, then a second SHA-256 of one compression.  Then up the branch. */
+void
+job_header(const struct job *j, const struct job_share *s,
+    uint8_t header[80])
 {
 	struct sha256 c = j->mid;
-	size_t done = j->cb1_len - j->cb1_len % 64;
-	uint8_t h[32];
+	size_t done = j->cb1_len - j->cb1_len % 64, i;
+	uint8_t node[64];	/* running root || branch entry */
 
 	sha256_update(&c, j->cb1 + done, j->cb1_len - done);
 	sha256_update(&c, s->en1, JOB_EN1_SIZE);
 	sha256_update(&c, s->en2, j->en2_size);
 	sha256_update(&c, j->cb2, j->cb2_len);
-	sha256_final(&c, h);
-	sha256(h, 32, txid);
-}
-
-void
-job_header(const struct job *j, const struct job_share *s,
-    uint8_t header[80])
-{
-	uint8_t node[64];	/* running root || branch entry */
-	size_t i;
-
-	coinbase_txid(j, s, node);
+	sha256_final(&c, node);
+	sha256(node, 32, node);
 	for (i = 0; i < j->t->nbranch; i++) {
 		memcpy(node + 32, j->t->branch[i], 32);
 		sha256d(node, 64, node);
 	}
-	le32_store(header, s->version);
+	le_store(header, s->version, 4);
 	memcpy(header + 4, j->t->prevhash, 32);
 	memcpy(header + 36, node, 32);
-	le32_store(header + 68, s->ntime);
-	le32_store(header + 72, j->t->bits);
-	le32_store(header + 76, s->nonce);
+	le_store(header + 68, s->ntime, 4);
+	le_store(header + 72, j->t->bits, 4);
+	le_store(header + 76, s->nonce, 4);
 }
 
 void
@@ -801,24 +698,9 @@ job_check(const struct job *j, const struct job_share *s,
 
 /* ---- the block ---- */
 
-/* Bitcoin's CompactSize; returns its length (1, 3, 5 or 9). */
-static size_t
-compact_size(uint8_t *p, uint64_t n)
-{
-	size_t k = n < 0xfd ? 0 : n <= 0xffff ? 2 : n <= 0xffffffffu ? 4 : 8, i;
-
-	p[0] = k == 0 ? (uint8_t)n : k == 2 ? 0xfd : k == 4 ? 0xfe : 0xff;
-	for (i = 0; i < k; i++)
-		p[1 + i] = (uint8_t)(n >> (8 * i));
-	return k + 1;
-}
-
-/*
- * With a witness commitment the coinbase must carry its witness (BIP 141):
- * marker 00 and flag 01 after the version, and before the locktime the
- * input's stack of one item, the 32-byte reserved value, all zeros - the
- * value default_witness_commitment was computed with.
- */
+/* With a commitment the coinbase carries its witness (BIP 141): marker
+ * and flag after the version, and before the locktime one stack item, the
+ * all-zero reserved value default_witness_commitment was computed with. */
 char *
 job_block_hex(const struct job *j, const struct job_share *s, size_t *len)
 {
@@ -828,6 +710,9 @@ job_block_hex(const struct job *j, const struct job_share *s, size_t *len)
 	int w = t->commitment != NULL;
 	size_t cbn = j->cb1_len + JOB_EN1_SIZE + j->en2_size + j->cb2_len +
 	    (w ? 2 + WITNESS_LEN : 0);
+	uint64_t ntx = (uint64_t)t->ntx + 1;
+	size_t k = ntx < 0xfd ? 0 : ntx <= 0xffff ? 2 :
+	    ntx <= 0xffffffffu ? 4 : 8;
 	uint8_t header[80], cnt[9];
 	char *out, *p;
 
@@ -836,7 +721,10 @@ job_block_hex(const struct job *j, const struct job_share *s, size_t *len)
 		return NULL;
 	job_header(j, s, header);
 	p = put_hex(out, header, 80);
-	p = put_hex(p, cnt, compact_size(cnt, (uint64_t)t->ntx + 1));
+	/* the transaction count, a CompactSize */
+	cnt[0] = k == 0 ? (uint8_t)ntx : k == 2 ? 0xfd : k == 4 ? 0xfe : 0xff;
+	le_store(cnt + 1, ntx, k);
+	p = put_hex(p, cnt, 1 + k);
 	p = put_hex(p, j->cb1, 4);
 	if (w)
 		p = put_hex(p, marker, 2);

@@ -1,20 +1,19 @@
 /*
  * job.h - from a block template to stratum jobs, share checks and blocks.
  *
- * A template (struct tmpl) is what getblocktemplate returned, decoded once
- * and shared, reference-counted, by every job built from it.  A job (struct
- * job) is one coinbase for one payout script: every miner paid to the same
- * script shares one job and one formatted mining.notify line.
+ * A template (struct tmpl) is a decoded getblocktemplate result, shared,
+ * reference-counted, by every job built from it.  A job (struct job) is one
+ * coinbase for one payout script: every miner paid to the same script
+ * shares one job and one mining.notify line.  256-bit numbers (hashes,
+ * targets) are uint8_t[32] in Bitcoin's internal order, least significant
+ * byte first as SHA-256d produces them (displayed reversed); prevhash is as
+ * the header holds it.
  *
- * Byte order: 256-bit numbers (hashes, targets) are uint8_t[32] in Bitcoin's
- * internal order, least significant byte first, as SHA-256d produces them;
- * they are displayed reversed.  prevhash is kept as the header holds it.
- *
- * The coinbase scriptSig is  push(height) [push(tag)] push(en1 || en2)  where
- * the height is encoded as Bitcoin Core's CScript() << height does (BIP 34),
- * en1 is the connection's JOB_EN1_SIZE-byte extranonce1 and en2 the miner's
- * extranonce2.  coinb1 ends with the en push's length byte; coinb2 starts
- * with the input's sequence.  Both are the non-witness serialization.
+ * The coinbase scriptSig is  push(height) [push(tag)] push(en1 || en2):
+ * the height as Core's CScript() << height (BIP 34), en1 the connection's
+ * JOB_EN1_SIZE-byte extranonce1, en2 the miner's extranonce2.  coinb1 ends
+ * with the en push's length byte, coinb2 starts with the input's sequence;
+ * both are the non-witness serialization.
  */
 #ifndef JOB_H
 #define JOB_H
@@ -45,8 +44,7 @@ struct tmpl {
 	int64_t height;
 	int64_t coinbasevalue;	/* satoshis */
 	uint8_t target[32];	/* network target from bits */
-	uint8_t *commitment;	/* default_witness_commitment script, or NULL;
-				 * 38..JOB_COMMITMENT_MAX bytes, 6a24aa21a9ed.. */
+	uint8_t *commitment;	/* default_witness_commitment, or NULL */
 	size_t commitment_len;
 	size_t ntx;		/* transactions, coinbase not counted */
 	uint8_t (*txid)[32];	/* ntx txids, internal order */
@@ -57,24 +55,21 @@ struct tmpl {
 	char longpollid[JOB_LONGPOLLID_MAX];	/* "" when the node gave none */
 };
 
-/*
- * Decode a getblocktemplate result (the object at token result of doc).
- * Reads version, previousblockhash, transactions[].data/.txid (.hash is
- * not needed), coinbasevalue, bits, curtime, mintime (curtime when absent),
- * height, default_witness_commitment, longpollid; computes target and the
- * merkle branch.  Returns a template with one reference, or NULL with the
- * reason in err (errlen bytes): a missing or mistyped field, bad hex, too
- * many transactions, out of memory.
- */
+/* Decode a getblocktemplate result (the object at token result of doc):
+ * version and bits (each a JSON number or 8 hex digits), previousblockhash,
+ * transactions[].data/.txid, coinbasevalue (0..21e14), curtime, mintime
+ * (curtime when absent), height (0..2^31-1), longpollid (optional, shorter
+ * than JOB_LONGPOLLID_MAX) and default_witness_commitment (optional, 38..
+ * JOB_COMMITMENT_MAX bytes, 6a24aa21a9ed...; ignored when "rules" lists no
+ * segwit); computes target and branch.  Returns a template with one
+ * reference, or NULL with the reason in err (errlen bytes). */
 struct tmpl *tmpl_from_json(const struct json_doc *doc, int result,
     char *err, size_t errlen);
 
-/* For callers that fill a struct tmpl themselves (tests building templates
- * from real blocks): t itself and its commitment, txid and txhex malloc'd
- * (tmpl_unref frees them all), then tmpl_finish() sets refs to 1 and
- * computes target and branch from bits and txid.  Returns 0 or -1 (bad
- * bits, too many transactions, out of memory); the caller still owns the
- * one reference either way. */
+/* For templates filled by hand (tests, from real blocks): t and its
+ * commitment, txid and txhex malloc'd (tmpl_unref frees them all).  Sets
+ * refs to 1, computes target and branch.  Returns 0 or -1 (bad bits, too
+ * many transactions, out of memory); the caller owns the reference. */
 int tmpl_finish(struct tmpl *t);
 
 void tmpl_ref(struct tmpl *t);
@@ -91,41 +86,32 @@ struct job {
 	struct sha256 mid;	/* after the whole 64-byte blocks of cb1 */
 };
 
-/*
- * Build the coinbase (transaction version 2, locktime 0, input sequence
- * ffffffff) paying t->coinbasevalue to script (1..JOB_SCRIPT_MAX bytes),
- * with tag (its first JOB_TAG_MAX bytes at most; the limits keep the
- * scriptSig <= JOB_SCRIPTSIG_MAX bytes; NULL or "" for none) and an
- * en2_size-byte (JOB_EN2_MIN..JOB_EN2_MAX) extranonce2 slot, plus the
- * witness commitment output when t has one.  Takes a reference to t.
- * Returns 0, or -1 with the reason in err (errlen bytes); *j is then
- * zeroed (job_free on it is harmless) and holds no reference.
- */
+/* Build the coinbase (version 2, locktime 0, sequence ffffffff) paying
+ * t->coinbasevalue to script (1..JOB_SCRIPT_MAX bytes), with tag (NULL or
+ * "" for none; cut to JOB_TAG_MAX bytes, so the scriptSig stays within
+ * JOB_SCRIPTSIG_MAX), an en2_size-byte (JOB_EN2_MIN..JOB_EN2_MAX)
+ * extranonce2 slot and t's witness commitment output if any.  Takes a
+ * reference to t.  Returns 0, or -1 with the reason in err (errlen bytes)
+ * and *j zeroed (job_free harmless), holding no reference. */
 int job_init(struct job *j, struct tmpl *t, const uint8_t *script,
     size_t script_len, const char *tag, size_t en2_size,
     char *err, size_t errlen);
 
-/* The same with a coinbase given as its two halves (the extranonce goes
- * between them): for tests with real blocks.  cb1 must start with the
- * transaction version and cb2 end with the locktime (4 bytes each at
- * least: job_block_hex puts the witness between them); en2_size may be
- * 0..JOB_EN2_MAX here, so short real scriptSigs fit.  Returns 0, or -1
- * (out of memory, or the sizes above violated). */
+/* The same from a coinbase's two halves (tests with real blocks): cb1
+ * starts with the version, cb2 ends with the locktime (>= 4 bytes each:
+ * job_block_hex puts the witness there); en2_size may be 0..JOB_EN2_MAX.
+ * Returns 0, or -1 (out of memory, or those sizes violated). */
 int job_init_raw(struct job *j, struct tmpl *t, const uint8_t *cb1,
     size_t cb1_len, const uint8_t *cb2, size_t cb2_len, size_t en2_size);
 
 /* Frees the coinbase and drops the template reference. */
 void job_free(struct job *j);
 
-/*
- * The complete mining.notify line for this job, newline included:
- * {"id":null,"method":"mining.notify","params":[job_id, prevhash (stratum's
- * word-swapped form), coinb1, coinb2, [branch...], version, nbits, ntime
- * (8 hex digits each), clean]}\n
- * job_id is written as it is, so it must need no JSON escaping.
- * Returns the length written to buf (NUL-terminated), or -1 when cap is
- * too small or job_id holds a control character, '"' or '\\'.
- */
+/* The mining.notify line, newline included: {"id":null,"method":
+ * "mining.notify","params":[job_id, prevhash (word-swapped), coinb1,
+ * coinb2, [branch...], version, nbits, ntime (8 hex digits each), clean]}
+ * Returns its length (buf NUL-terminated), or -1 when cap is too small or
+ * job_id holds a control character, '"' or '\\' (it is not escaped). */
 int job_notify(const struct job *j, const char *job_id, int clean,
     char *buf, size_t cap);
 
@@ -139,7 +125,7 @@ struct job_share {
 	uint8_t en2[JOB_EN2_MAX];	/* the job's en2_size bytes are used */
 	uint32_t ntime;
 	uint32_t nonce;
-	uint32_t version;	/* the header version, rolling already applied */
+	uint32_t version;	/* header version, rolling already applied */
 };
 
 /* The 80-byte header a share stands for. */
@@ -153,26 +139,20 @@ struct job_result {
 	int meets_network;	/* hash <= t->target: this is a block */
 };
 
-/*
- * Check a share: coinbase from the midstate, txid, merkle root via the
- * branch, header, SHA-256d, exact 256-bit comparisons.  No allocation.
- */
+/* Check a share: coinbase from the midstate, txid, merkle root via the
+ * branch, header, SHA-256d, exact 256-bit comparisons.  No allocation. */
 void job_check(const struct job *j, const struct job_share *s,
     const uint8_t share_target[32], struct job_result *r);
 
-/*
- * The whole block as hex for submitblock: header, transaction count,
- * coinbase (with its witness, one 32-byte zero item, when the template has
- * a witness commitment), every template transaction in order.
- * Returns a malloc'd NUL-terminated string (length in *len when len is not
- * NULL), or NULL when out of memory.
- */
+/* The block as hex for submitblock: header, transaction count, coinbase
+ * (with its witness, one 32-byte zero item, when t has a commitment), the
+ * template's transactions.  Returns a malloc'd string (its length in *len
+ * unless len is NULL), or NULL when out of memory. */
 char *job_block_hex(const struct job *j, const struct job_share *s,
     size_t *len);
 
-/* Targets.  Difficulty 1 is 0x00000000FFFF * 2^208 (bdiff). */
-/* Target for a share difficulty; diff > 0 and finite, else -1.  Tiny
- * difficulties saturate at 2^256 - 1. */
+/* Targets.  Difficulty 1 is 0xFFFF * 2^208 (bdiff).  Target for a share
+ * difficulty: diff > 0 and finite, else -1; tiny ones saturate at 2^256-1. */
 int target_from_diff(double diff, uint8_t target[32]);
 /* Target from compact nBits; -1 (target zeroed) when negative, zero or
  * overflowing 256 bits, as Bitcoin's CheckProofOfWork would reject it. */
@@ -182,9 +162,8 @@ int target_meets(const uint8_t hash[32], const uint8_t target[32]);
 /* Difficulty of a hash or target: diff1 / value (DBL_MAX for 0). */
 double target_to_diff(const uint8_t value[32]);
 
-/* Hex helpers shared by the pool.  hex_decode: exactly n bytes from 2n
- * hex digits (either case); returns 0 or -1.  hex_encode writes 2n digits
- * and a NUL. */
+/* hex_decode: exactly n bytes from 2n hex digits (either case); 0 or -1.
+ * hex_encode writes 2n digits and a NUL. */
 int hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t n);
 void hex_encode(const uint8_t *in, size_t n, char *out);
 

@@ -129,6 +129,10 @@ make_tmpl(const uint8_t *raw, size_t len)
 		end[i] = at;
 	}
 	n = i;
+	if (n < 2) {
+		fprintf(stderr, "bench_job: block928816 not as expected\n");
+		exit(1);
+	}
 	t->version = 0x20000000;
 	memcpy(t->prevhash, raw + 4, 32);
 	t->bits = 0x1a0202f0;
