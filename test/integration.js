@@ -331,7 +331,7 @@ async function main() {
 	stopNode();
 	console.log(`integration took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 	console.log(`integration: ${passed} passed, ${failed} failed`);
-	if (failed === 0) fs.rmSync(TMP, { recursive: true, force: true });
+	if (failed === 0 && !process.env.KEEP_LOGS) fs.rmSync(TMP, { recursive: true, force: true });
 	else console.log('logs kept in ' + TMP);
 	process.exit(failed === 0 ? 0 : 1);
 }
