@@ -1,14 +1,11 @@
 /*
- * ini.c - setting.ini reader: a line at a time into a fixed buffer.
- *
- * The file and the in-memory forms share one loop; a tiny source struct
- * hides whether the next byte comes from getc() or from a string.  A line
- * is read into a buffer of INI_MAX_LINE + 2 bytes (the line, the CR of a
- * CRLF, the NUL) and the first byte that does not fit ends parsing with
- * "line too long", so an over-long line can never be cut and have its
- * remainder read as lines of its own.  Parsing stops at the first error:
- * a pool must not start on half a configuration.
+ * ini.c - setting.ini reader: a line at a time into a fixed buffer, from a
+ * file or from memory (src_getc() hides which).  The first byte that does
+ * not fit ends parsing with "line too long", so the rest of a long line is
+ * never read as lines of its own.  Parsing stops at the first error: a pool
+ * must not start on half a configuration.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,7 +32,8 @@ src_getc(struct ini_src *s)
 	return s->off < s->len ? (unsigned char)s->text[s->off++] : EOF;
 }
 
-/* The next line, without its LF or CRLF, NUL-terminated in buf. */
+/* The next line, without its LF or CRLF, NUL-terminated in buf (which has
+ * room for the line, the CR of a CRLF and the NUL). */
 static int
 read_line(struct ini_src *s, char buf[INI_MAX_LINE + 2])
 {
@@ -67,31 +65,23 @@ read_line(struct ini_src *s, char buf[INI_MAX_LINE + 2])
 	return INI_LINE;
 }
 
-static int
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
 /* Drops white space at both ends of [p, end); returns the new start and
- * NUL-terminates at the new end. */
+ * NUL-terminates at the new end.  isspace() is ASCII in the C locale,
+ * which the pool never leaves (and a line holds no '\n'). */
 static char *
 trim(char *p, char *end)
 {
-	while (p < end && is_space(*p))
+	while (p < end && isspace((unsigned char)*p))
 		p++;
-	while (end > p && is_space(end[-1]))
+	while (end > p && isspace((unsigned char)end[-1]))
 		end--;
 	*end = '\0';
 	return p;
 }
 
-/*
- * One line.  A section header updates section; a key line sets *name and
- * *value (pointing into line); anything else sets neither.  Returns NULL,
- * or the reason the line is wrong.  section is "" until the first header
- * (an empty section name is refused, so "" cannot be a real one).
- */
+/* One line: a header updates section, a key line points *name and *value
+ * into line.  Returns NULL or why the line is wrong.  section is "" before
+ * the first header (empty names are refused, so "" is never a real one). */
 static const char *
 parse_line(char *line, char section[INI_MAX_SECTION + 1], char **name,
     char **value)
@@ -132,16 +122,18 @@ parse_line(char *line, char section[INI_MAX_SECTION + 1], char **name,
 	return NULL;
 }
 
-static void
+/* "name:lineno: reason", or "name: reason" for lineno 0; returns -1. */
+static int
 set_err(char *err, size_t errlen, const char *name, int lineno,
     const char *reason)
 {
-	if (err == NULL || errlen == 0)
-		return;
+	if (err == NULL)
+		return -1;
 	if (lineno > 0)
 		snprintf(err, errlen, "%s:%d: %s", name, lineno, reason);
 	else
 		snprintf(err, errlen, "%s: %s", name, reason);
+	return -1;
 }
 
 static int
@@ -154,18 +146,15 @@ ini_run(const char *src_name, struct ini_src *s, ini_handler *fn,
 	int lineno, r;
 
 	for (lineno = 1;; lineno++) {
-		if (lineno == INT_MAX) {
-			set_err(err, errlen, src_name, lineno,
+		if (lineno == INT_MAX)
+			return set_err(err, errlen, src_name, lineno,
 			    "too many lines");
-			return -1;
-		}
 		r = read_line(s, line);
 		if (r == INI_EOF)
 			return 0;
-		if (r == INI_READ_ERR) {
-			set_err(err, errlen, src_name, 0, strerror(errno));
-			return -1;
-		}
+		if (r == INI_READ_ERR)
+			return set_err(err, errlen, src_name, 0,
+			    strerror(errno));
 		reason = r == INI_TOO_LONG ? "line too long" :
 		    r == INI_NUL ? "NUL byte in line" :
 		    parse_line(line, section, &name, &value);
@@ -178,10 +167,8 @@ ini_run(const char *src_name, struct ini_src *s, ini_handler *fn,
 				    "rejected by handler";
 			}
 		}
-		if (reason != NULL) {
-			set_err(err, errlen, src_name, lineno, reason);
-			return -1;
-		}
+		if (reason != NULL)
+			return set_err(err, errlen, src_name, lineno, reason);
 	}
 }
 
@@ -192,10 +179,8 @@ ini_parse_file(const char *path, ini_handler *fn, void *user, char *err,
 	struct ini_src s = { NULL, NULL, 0, 0, 1 };
 	int r;
 
-	if ((s.f = fopen(path, "rb")) == NULL) {
-		set_err(err, errlen, path, 0, strerror(errno));
-		return -1;
-	}
+	if ((s.f = fopen(path, "rb")) == NULL)
+		return set_err(err, errlen, path, 0, strerror(errno));
 	r = ini_run(path, &s, fn, user, err, errlen);
 	fclose(s.f);
 	return r;
@@ -205,9 +190,7 @@ int
 ini_parse_string(const char *name, const char *text, size_t len,
     ini_handler *fn, void *user, char *err, size_t errlen)
 {
-	struct ini_src s = { NULL, NULL, 0, 0, 1 };
+	struct ini_src s = { NULL, text, len, 0, 1 };
 
-	s.text = text;
-	s.len = len;
 	return ini_run(name, &s, fn, user, err, errlen);
 }

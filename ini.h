@@ -1,27 +1,22 @@
 /*
- * ini.h - reads setting.ini files.
- *
- * The format is the seed pool's, read the way Python's configparser reads
- * the files people already have:
+ * ini.h - reads setting.ini files: the seed pool's format, read the way
+ * Python's configparser reads the files people already have:
  *
  *   # comment            ; comment too (only at the start of a line)
  *   [bitcoin.conf]       section names may contain dots, spaces, digits
  *   rpcuser = alice      "name = value" or "name: value"; white space around
  *                        name and value is dropped; a value may be empty
  *
- * Names and section names are passed on as written (callers compare them
- * case-insensitively, as configparser does for keys).  Lines may end in LF
- * or CRLF; a UTF-8 byte order mark at the start is skipped.  Continuation
- * lines and inline comments are not supported: "port = 8332 ; x" has the
- * value "8332 ; x", which the caller will reject as a bad number.
+ * Names are passed on as written (callers compare them case-insensitively,
+ * as configparser does).  Lines end in LF or CRLF; a leading UTF-8 byte
+ * order mark is skipped.  No continuation lines or inline comments:
+ * "port = 8332 ; x" has the value "8332 ; x", a bad number to the caller.
  *
- * Errors name the file and line: "setting.ini:7: line too long".  Lines,
- * names and values over their limits are errors, never truncated.  So are
- * a key before the first "[section]" (configparser refuses it too), a line
- * that is neither a comment, a header nor "name = value", an empty name or
- * section name, text after "]", and a NUL byte.  Parsing stops at the first
- * error.  Duplicate keys or sections are the handler's to judge.
- * Leaf module: includes nothing of ours.
+ * Errors name the file and line ("setting.ini:7: line too long") and stop
+ * parsing: lines, names and values over their limits (never truncated), a
+ * key before the first "[section]", a line that is no comment, header or
+ * "name = value", an empty name or section name, text after "]", a NUL
+ * byte.  Duplicates are the handler's to judge.  Leaf module.
  */
 #ifndef INI_H
 #define INI_H
@@ -43,10 +38,9 @@
 
 /*
  * Called once per "name = value" line, in file order, with the current
- * section's name (never "").  Return 0 to go on; any other value stops
- * parsing and makes ini_parse*() fail with the message the handler wrote
- * into err (errlen bytes, 256 of them), prefixed by "file:line: ", or
- * with "rejected by handler" if it wrote nothing.
+ * section's name (never "").  Return 0 to go on; anything else makes
+ * ini_parse*() fail with "file:line: " and the message the handler wrote
+ * into err (errlen, 256, bytes), or "rejected by handler" if none.
  */
 typedef int ini_handler(void *user, const char *section, const char *name,
     const char *value, int lineno, char *err, size_t errlen);

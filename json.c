@@ -1,19 +1,12 @@
 /*
  * json.c - strict RFC 8259 parser (jsmn-style tokens) and bounded writer.
  *
- * The parser is one loop over a small state machine with an explicit stack
- * of open containers (JSON_MAX_DEPTH entries on the C stack), so nesting
- * costs no recursion.  Every scanner knows where the input ends and says
- * "partial" only when the bytes seen can still grow into a valid document:
- * "[1" and "\"\\ud8" are partial, "[1,]" and "\"\\udc" (a low surrogate
- * cannot come first) are invalid.  A poll loop can therefore tell "wait for
- * more" from "drop this client" without a second pass.
- *
- * Speed: a getblocktemplate reply is megabytes of hex inside strings, so
- * the string scanner is the hot path.  It classifies bytes with a 256-entry
- * table, four at a time, and leaves the loop only at a quote, a backslash,
- * a control character or a non-ASCII byte.  UTF-8 is validated there, once;
- * json_string() and friends trust the token afterwards.
+ * The parser is one loop over a state machine with an explicit stack of
+ * open containers: no recursion.  Scanners say "partial" only while the
+ * bytes can still grow into JSON ("[1", "\"\\ud8"), never when they cannot
+ * ("[1,]", "\"\\udc"), so a poll loop tells "wait" from "drop the client".
+ * Hot path: the megabytes of hex in a getblocktemplate reply, which
+ * plain_run() skips four bytes a step; UTF-8 is validated once, in parsing.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -24,31 +17,27 @@
 
 #include "json.h"
 
-/* Longest number json_double() converts; longer ones are valid JSON but no
- * double needs them, and the bound keeps the copy on the stack. */
-#define JSON_NUM_MAX 512
+#define JSON_NUM_MAX 512	/* json_double()'s copy; no double needs more */
+#define W_MAX_DEPTH 64		/* the writer's masks have 64 bits */
 
 /* Bytes that end the plain run in a string: controls, '"', '\\', >= 0x80. */
-#define X16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+#define X16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 static const unsigned char json_special[256] = {
-	X16(1), X16(1),
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	X16(0), X16(0),
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-	X16(0), X16(0),
-	X16(1), X16(1), X16(1), X16(1), X16(1), X16(1), X16(1), X16(1)
+	X16, X16, ['"'] = 1, ['\\'] = 1,
+	[0x80] = X16, X16, X16, X16, X16, X16, X16, X16
 };
 #undef X16
 
 /* Two-character escapes: the letter after the backslash, and its byte. */
 static const char json_esc_letter[] = "\"\\/bfnrt";
 static const char json_esc_byte[] = "\"\\/\b\f\n\r\t";
+#define JSON_NESC (sizeof(json_esc_letter) - 1)
 
-enum { ST_VALUE, ST_VALUE_OR_CLOSE, ST_KEY, ST_KEY_OR_CLOSE, ST_COLON,
-    ST_AFTER };
+/* What the parser expects next (a close bracket is handled apart). */
+enum { ST_VALUE, ST_KEY, ST_COLON, ST_AFTER };
 
-#define IS_DIGIT(c)	((unsigned)(c) - '0' < 10u)
-#define IS_WS(c)	((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
+#define IS_DIGIT(c) ((unsigned)(c) - '0' < 10u)
+#define IS_WS(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t')
 
 struct parser {
 	const unsigned char *s;
@@ -56,148 +45,87 @@ struct parser {
 	struct json_tok *toks;	/* NULL: count only */
 	size_t cap, ntok;
 	int depth;
-	uint32_t open[JSON_MAX_DEPTH];	/* token index of each container */
-	uint32_t count[JSON_MAX_DEPTH];	/* its elements or members so far */
+	uint32_t open[JSON_MAX_DEPTH];	/* each container's token index */
+	uint32_t count[JSON_MAX_DEPTH];	/* its elements or members */
 	unsigned char is_obj[JSON_MAX_DEPTH];
 };
 
+/* Length of the UTF-8 sequence at s (s[0] >= 0x80, n bytes), or a negative
+ * JSON_ERR_*.  The lead byte narrows the second byte's range (Unicode table
+ * 3-7): no overlong forms, surrogates or code points above U+10FFFF. */
 static int
-hexval(unsigned c)
+utf8_len(const unsigned char *s, size_t n)
 {
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20;
-	return c - 'a' < 6 ? (int)(c - 'a' + 10) : -1;
-}
-
-/*
- * Length of the UTF-8 sequence at s (s[0] >= 0x80, n bytes available), 0
- * when the n bytes are a valid start cut short, -1 when invalid.  The lead
- * byte narrows the second byte's range (Unicode table 3-7), which rules out
- * overlong forms, UTF-16 surrogates and code points above U+10FFFF.
- */
-static int
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+	unsigned c = s[0], lo, hi;
 	int len, k;
 
 	if (c < 0xc2 || c > 0xf4)
-		return -1;
+		return JSON_ERR_INVALID;
 	len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	for (k = 1; k < len; k++) {
-		if ((size_t)k >= n)
-			return 0;
+	lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+	hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+	for (k = 1; k < len; k++, lo = 0x80, hi = 0xbf) {
+		if ((size_t)k == n)
+			return JSON_ERR_PARTIAL;
 		if (s[k] < lo || s[k] > hi)
-			return -1;
-		lo = 0x80;
-		hi = 0xbf;
+			return JSON_ERR_INVALID;
 	}
 	return len;
 }
 
-/*
- * Four hex digits at s[i..]: a high surrogate or a non-surrogate when low
- * is 0, a low surrogate when low is 1.  After each digit the range the
- * escape can still reach is checked, so "\\udc" fails at once rather than
- * being reported partial.
- */
+/* "\uXXXX" at s (n bytes): a low surrogate if low, else anything but one.
+ * Checked digit by digit, so "\udc" fails at once, not as partial. */
 static int
-scan_hex4(const unsigned char *s, size_t len, size_t i, int low,
-    unsigned *cp)
+scan_u(const unsigned char *s, size_t n, int low, unsigned *cp)
 {
-	unsigned v = 0, lo, hi, shift, k;
-	int d;
+	static const char hex[] = "0123456789abcdef0123456789ABCDEF";
+	const char *h;
+	unsigned v = 0, k;
 
-	for (k = 0; k < 4; k++) {
-		if (i + k == len)
+	for (k = 0; k < 6; k++) {
+		if (k == n)
 			return JSON_ERR_PARTIAL;
-		if ((d = hexval(s[i + k])) < 0)
+		if (k < 2) {
+			if (s[k] != "\\u"[k])
+				return JSON_ERR_INVALID;
+			continue;
+		}
+		if ((h = memchr(hex, s[k], sizeof(hex) - 1)) == NULL)
 			return JSON_ERR_INVALID;
-		v = v << 4 | (unsigned)d;
-		shift = 4 * (3 - k);
-		lo = v << shift;
-		hi = lo | ((1u << shift) - 1);
-		if (low ? hi < 0xdc00 || lo > 0xdfff :
-		    lo >= 0xdc00 && hi <= 0xdfff)
+		v = v << 4 | (unsigned)(h - hex) % 16;
+		/* Low surrogates are the ones whose first digits are dc-df. */
+		if ((k == 2 && low && v != 0xd) ||
+		    (k == 3 && low != (v >= 0xdc && v <= 0xdf)))
 			return JSON_ERR_INVALID;
 	}
 	*cp = v;
 	return 0;
 }
 
-/* The escape at s[*pos] == '\\'; on success *pos is just past it. */
+/* The escape at s (s[0] == '\\', n bytes): its length (2, 6, or 12 for a
+ * surrogate pair) with its code point in *cp, or a negative JSON_ERR_*. */
 static int
-scan_escape(const unsigned char *s, size_t len, size_t *pos)
+escape_len(const unsigned char *s, size_t n, unsigned *cp)
 {
-	size_t i = *pos + 1;
-	unsigned cp;
+	const char *e;
+	unsigned lo;
 	int r;
 
-	if (i == len)
+	if (n < 2)
 		return JSON_ERR_PARTIAL;
-	if (s[i] != '\0' && strchr(json_esc_letter, s[i]) != NULL) {
-		*pos = i + 1;
-		return 0;
+	if ((e = memchr(json_esc_letter, s[1], JSON_NESC)) != NULL) {
+		*cp = (unsigned char)json_esc_byte[e - json_esc_letter];
+		return 2;
 	}
-	if (s[i] != 'u')
-		return JSON_ERR_INVALID;
-	if ((r = scan_hex4(s, len, i + 1, 0, &cp)) < 0)
+	if ((r = scan_u(s, n, 0, cp)) < 0)
 		return r;
-	i += 5;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		/* A high surrogate must be followed by an escaped low one. */
-		if (i == len || (s[i] == '\\' && i + 1 == len))
-			return JSON_ERR_PARTIAL;
-		if (s[i] != '\\' || s[i + 1] != 'u')
-			return JSON_ERR_INVALID;
-		if ((r = scan_hex4(s, len, i + 2, 1, &cp)) < 0)
-			return r;
-		i += 6;
-	}
-	*pos = i;
-	return 0;
-}
-
-/* The string whose quote is at s[*pos]; on success *pos is the index of
- * the closing quote. */
-static int
-scan_string(const unsigned char *s, size_t len, size_t *pos)
-{
-	size_t i = *pos + 1;
-	int r;
-
-	for (;;) {
-		while (len - i >= 4 && (json_special[s[i]] |
-		    json_special[s[i + 1]] | json_special[s[i + 2]] |
-		    json_special[s[i + 3]]) == 0)
-			i += 4;
-		while (i < len && !json_special[s[i]])
-			i++;
-		if (i == len)
-			return JSON_ERR_PARTIAL;
-		if (s[i] == '"') {
-			*pos = i;
-			return 0;
-		}
-		if (s[i] == '\\') {
-			if ((r = scan_escape(s, len, &i)) < 0)
-				return r;
-		} else if (s[i] >= 0x80) {
-			if ((r = utf8_seq(s + i, len - i)) <= 0)
-				return r == 0 ? JSON_ERR_PARTIAL : JSON_ERR_INVALID;
-			i += (size_t)r;
-		} else
-			return JSON_ERR_INVALID;	/* raw control character */
-	}
+	if (*cp < 0xd800 || *cp > 0xdbff)
+		return 6;
+	/* A high surrogate must be followed by an escaped low one. */
+	if ((r = scan_u(s + 6, n - 6, 1, &lo)) < 0)
+		return r;
+	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	return 12;
 }
 
 /* One or more digits at s[*i]. */
@@ -213,12 +141,8 @@ scan_digits(const unsigned char *s, size_t len, size_t *i)
 	return 0;
 }
 
-/*
- * A number at s[*pos]; *pos ends just past it.  Input that ends where a
- * number may end ("12") is complete; the caller's structure decides
- * whether more was needed.  What follows the number is left to the caller
- * too ("01" fails there, on the '1').
- */
+/* A number at s[*pos]; *pos ends past it.  Input ending where a number may
+ * end ("12") is complete; what follows is the caller's ("01" fails there). */
 static int
 scan_number(const unsigned char *s, size_t len, size_t *pos)
 {
@@ -248,74 +172,54 @@ scan_number(const unsigned char *s, size_t len, size_t *pos)
 static int
 tok_new(struct parser *p, int type, size_t start, size_t len)
 {
-	struct json_tok *t;
-
 	if (p->ntok >= (size_t)INT_MAX)
 		return JSON_ERR_NOMEM;
-	if (p->toks != NULL && p->ntok < p->cap) {
-		t = &p->toks[p->ntok];
-		t->start = (uint32_t)start;
-		t->len = (uint32_t)len;
-		t->size = 0;
-		t->next = (uint32_t)p->ntok + 1;
-		t->type = (uint8_t)type;
-	}
+	if (p->toks != NULL && p->ntok < p->cap)
+		p->toks[p->ntok] = (struct json_tok){ .start = (uint32_t)start,
+		    .len = (uint32_t)len, .next = (uint32_t)p->ntok + 1,
+		    .type = (uint8_t)type };
 	return (int)p->ntok++;
 }
 
+/* The end of the plain run at s[i..n): the hot loop, four bytes a step. */
+static inline size_t
+plain_run(const unsigned char *s, size_t i, size_t n)
+{
+	while (n - i >= 4 && (json_special[s[i]] | json_special[s[i + 1]] |
+	    json_special[s[i + 2]] | json_special[s[i + 3]]) == 0)
+		i += 4;
+	while (i < n && !json_special[s[i]])
+		i++;
+	return i;
+}
+
+/* The string whose quote is at s[pos]; the token is the text inside. */
 static int
 parse_string(struct parser *p)
 {
-	size_t i = p->pos;
+	const unsigned char *s = p->s;
+	size_t i = p->pos + 1, len = p->len;
+	unsigned cp;
 	int r;
 
-	if ((r = scan_string(p->s, p->len, &i)) < 0)
-		return r;
+	for (;;) {
+		if ((i = plain_run(s, i, len)) == len)
+			return JSON_ERR_PARTIAL;
+		if (s[i] == '"')
+			break;
+		if (s[i] == '\\')
+			r = escape_len(s + i, len - i, &cp);
+		else if (s[i] >= 0x80)
+			r = utf8_len(s + i, len - i);
+		else
+			r = JSON_ERR_INVALID;	/* raw control character */
+		if (r < 0)
+			return r;
+		i += (size_t)r;
+	}
 	r = tok_new(p, JSON_STRING, p->pos + 1, i - p->pos - 1);
 	p->pos = i + 1;
 	return r < 0 ? r : 0;
-}
-
-/* One value starting at s[pos]; *st becomes the state that follows. */
-static int
-parse_value(struct parser *p, int *st)
-{
-	static const char *const lit[3] = { "null", "false", "true" };
-	size_t i = p->pos, n, avail = p->len - p->pos;
-	int r, type, c = p->s[i];
-
-	if (c == '"') {
-		*st = ST_AFTER;
-		return parse_string(p);
-	}
-	if (c == '[' || c == '{') {
-		if (p->depth == JSON_MAX_DEPTH)
-			return JSON_ERR_DEPTH;
-		type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
-		if ((r = tok_new(p, type, i, 1)) < 0)
-			return r;
-		p->open[p->depth] = (uint32_t)r;
-		p->count[p->depth] = 0;
-		p->is_obj[p->depth++] = c == '{';
-		p->pos++;
-		*st = c == '{' ? ST_KEY_OR_CLOSE : ST_VALUE_OR_CLOSE;
-		return 0;
-	}
-	*st = ST_AFTER;
-	type = c == 'n' ? JSON_NULL : c == 'f' ? JSON_FALSE : JSON_TRUE;
-	if (c == 'n' || c == 'f' || c == 't') {
-		n = strlen(lit[type - JSON_NULL]);
-		if (memcmp(p->s + i, lit[type - JSON_NULL], avail < n ? avail :
-		    n) != 0)
-			return JSON_ERR_INVALID;
-		if (avail < n)
-			return JSON_ERR_PARTIAL;
-		p->pos += n;
-		return (r = tok_new(p, type, i, n)) < 0 ? r : 0;
-	}
-	if ((r = scan_number(p->s, p->len, &p->pos)) < 0)
-		return r;
-	return (r = tok_new(p, JSON_NUMBER, i, p->pos - i)) < 0 ? r : 0;
 }
 
 /* Closes the innermost container at s[pos]. */
@@ -334,36 +238,54 @@ parse_close(struct parser *p)
 	p->pos++;
 }
 
-/* The separator or close bracket after a value inside a container. */
+/* One value starting at s[pos]; *st becomes the state that follows. */
 static int
-parse_after(struct parser *p, int *st)
+parse_value(struct parser *p, int *st)
 {
-	int obj = p->is_obj[p->depth - 1], c = p->s[p->pos];
+	static const char *const lit[] = { [JSON_NULL] = "null",
+	    [JSON_FALSE] = "false", [JSON_TRUE] = "true" };
+	size_t i = p->pos, n, avail = p->len - p->pos;
+	int r, type = JSON_NUMBER, c = p->s[i];
 
-	if (c == ',') {
+	*st = ST_AFTER;
+	if (c == '"')
+		return parse_string(p);
+	if (c == '[' || c == '{') {
+		if (p->depth == JSON_MAX_DEPTH)
+			return JSON_ERR_DEPTH;
+		type = c == '{' ? JSON_OBJECT : JSON_ARRAY;
+		if ((r = tok_new(p, type, i, 1)) < 0)
+			return r;
+		p->open[p->depth] = (uint32_t)r;
+		p->count[p->depth] = 0;
+		p->is_obj[p->depth++] = c == '{';
 		p->pos++;
-		*st = obj ? ST_KEY : ST_VALUE;
-	} else if (c == (obj ? '}' : ']'))
-		parse_close(p);
-	else
-		return JSON_ERR_INVALID;
-	return 0;
+		*st = c == '{' ? ST_KEY : ST_VALUE;
+		return 0;
+	}
+	if (c == 'n' || c == 'f' || c == 't') {
+		type = c == 'n' ? JSON_NULL : c == 'f' ? JSON_FALSE : JSON_TRUE;
+		n = strlen(lit[type]);
+		if (memcmp(p->s + i, lit[type], n < avail ? n : avail) != 0)
+			return JSON_ERR_INVALID;
+		if (avail < n)
+			return JSON_ERR_PARTIAL;
+		p->pos += n;
+	} else if ((r = scan_number(p->s, p->len, &p->pos)) < 0)
+		return r;
+	return (r = tok_new(p, type, i, p->pos - i)) < 0 ? r : 0;
 }
 
-/*
- * Errors found in the text return at once.  Running out of tokens does
- * not: the scan goes on counting, so JSON_ERR_NOMEM is reported only for
- * text that is JSON so far (complete or partial), and never hides an
- * invalid document.
- */
+/* Errors in the text return at once; running out of tokens does not (the
+ * scan goes on counting), so NOMEM never hides an invalid document. */
 int
 json_parse(struct json_doc *doc, const char *src, size_t len,
     struct json_tok *toks, size_t cap)
 {
 	struct parser p;
-	int st = ST_VALUE, r = 0, c;
+	int st = ST_VALUE, r = 0, c, top;
 
-	if (len >> 16 >> 16 != 0)	/* > UINT32_MAX; no warning if 32-bit */
+	if (len >> 16 >> 16 != 0)	/* > UINT32_MAX; no 32-bit warning */
 		return JSON_ERR_NOMEM;
 	/* The stack arrays are written on each push before any read. */
 	p.s = (const unsigned char *)src;
@@ -378,24 +300,24 @@ json_parse(struct json_doc *doc, const char *src, size_t len,
 		if (p.pos == len)
 			break;
 		c = p.s[p.pos];
-		if ((st == ST_VALUE_OR_CLOSE && c == ']') ||
-		    (st == ST_KEY_OR_CLOSE && c == '}')) {
+		top = p.depth - 1;
+		/* A close comes after a value, or right after the open. */
+		if (top >= 0 && (st == ST_AFTER || p.count[top] == 0) &&
+		    c == (p.is_obj[top] ? '}' : ']')) {
 			parse_close(&p);
 			st = ST_AFTER;
 			continue;
 		}
 		switch (st) {
 		case ST_VALUE:
-		case ST_VALUE_OR_CLOSE:
-			if (p.depth > 0 && !p.is_obj[p.depth - 1])
-				p.count[p.depth - 1]++;
+			if (top >= 0 && !p.is_obj[top])
+				p.count[top]++;
 			r = parse_value(&p, &st);
 			break;
 		case ST_KEY:
-		case ST_KEY_OR_CLOSE:
 			if (c != '"')
 				return JSON_ERR_INVALID;
-			p.count[p.depth - 1]++;
+			p.count[top]++;
 			r = parse_string(&p);
 			st = ST_COLON;
 			break;
@@ -405,10 +327,11 @@ json_parse(struct json_doc *doc, const char *src, size_t len,
 			p.pos++;
 			st = ST_VALUE;
 			break;
-		default:	/* ST_AFTER */
-			if (p.depth == 0)
-				return JSON_ERR_INVALID;	/* trailing garbage */
-			r = parse_after(&p, &st);
+		default:	/* ST_AFTER: a comma, or trailing garbage */
+			if (top < 0 || c != ',')
+				return JSON_ERR_INVALID;
+			p.pos++;
+			st = p.is_obj[top] ? ST_KEY : ST_VALUE;
 		}
 	}
 	if (r < 0 && r != JSON_ERR_PARTIAL)
@@ -417,11 +340,8 @@ json_parse(struct json_doc *doc, const char *src, size_t len,
 		return JSON_ERR_NOMEM;
 	if (r < 0 || st != ST_AFTER || p.depth > 0)
 		return JSON_ERR_PARTIAL;
-	if (toks != NULL) {
-		doc->src = src;
-		doc->toks = toks;
-		doc->ntok = (int)p.ntok;
-	}
+	if (toks != NULL)
+		*doc = (struct json_doc){ src, toks, (int)p.ntok };
 	return (int)p.ntok;
 }
 
@@ -431,21 +351,8 @@ json_type(const struct json_doc *doc, int i)
 	return i >= 0 && i < doc->ntok ? doc->toks[i].type : 0;
 }
 
-/*
- * Decoding.  Tokens come from json_parse(), so their text is known to be
- * valid: escapes are complete, surrogates paired, UTF-8 well formed.
- * next_piece() yields the decoded text in pieces: a run of source bytes
- * without escapes (pointed to in place), or one escape decoded into tmp.
- */
-static unsigned
-hex4(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	return (unsigned)(hexval(u[0]) << 12 | hexval(u[1]) << 8 |
-	    hexval(u[2]) << 4 | hexval(u[3]));
-}
-
+/* The decoded text of a string token in pieces: a run without escapes (in
+ * place), or one escape, which json_parse() checked, decoded into tmp. */
 static size_t
 next_piece(const char *s, size_t n, size_t *k, const char **out,
     char tmp[4])
@@ -461,18 +368,7 @@ next_piece(const char *s, size_t n, size_t *k, const char **out,
 		return *k - i;
 	}
 	*out = tmp;
-	if (s[i + 1] != 'u') {
-		e = strchr(json_esc_letter, s[i + 1]);
-		tmp[0] = json_esc_byte[e - json_esc_letter];
-		*k = i + 2;
-		return 1;
-	}
-	cp = hex4(s + i + 2);
-	*k = i + 6;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(s + i + 8) - 0xdc00);
-		*k = i + 12;
-	}
+	*k = i + (size_t)escape_len((const unsigned char *)s + i, n - i, &cp);
 	/* UTF-8: continuation bytes from the end, then the lead byte, whose
 	 * top len bits are set (0xc0, 0xe0, 0xf0 = 0xf00 >> len). */
 	len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
@@ -486,7 +382,7 @@ int
 json_string(const struct json_doc *doc, int i, char *out, size_t cap)
 {
 	const struct json_tok *t;
-	const char *s, *piece;
+	const char *piece;
 	char tmp[4];
 	size_t k = 0, n, o = 0;
 
@@ -495,9 +391,8 @@ json_string(const struct json_doc *doc, int i, char *out, size_t cap)
 	if (cap > INT_MAX)
 		cap = INT_MAX;
 	t = &doc->toks[i];
-	s = doc->src + t->start;
 	while (k < t->len) {
-		n = next_piece(s, t->len, &k, &piece, tmp);
+		n = next_piece(doc->src + t->start, t->len, &k, &piece, tmp);
 		if (n >= cap - o)
 			return -1;
 		memcpy(out + o, piece, n);
@@ -559,21 +454,18 @@ json_at(const struct json_doc *doc, int arr, size_t idx)
 int
 json_int64(const struct json_doc *doc, int i, int64_t *out)
 {
-	const struct json_tok *t;
 	const char *s;
-	uint64_t v = 0, limit = INT64_MAX;
-	size_t k = 0;
+	uint64_t v = 0, limit;
+	size_t k, n;
 	unsigned d;
 
 	if (json_type(doc, i) != JSON_NUMBER)
 		return -1;
-	t = &doc->toks[i];
-	s = doc->src + t->start;
-	if (s[0] == '-') {
-		limit = (uint64_t)INT64_MAX + 1;
-		k = 1;
-	}
-	for (; k < t->len; k++) {
+	s = doc->src + doc->toks[i].start;
+	n = doc->toks[i].len;
+	k = s[0] == '-';
+	limit = (uint64_t)INT64_MAX + k;	/* |INT64_MIN| when negative */
+	for (; k < n; k++) {
 		d = (unsigned)(unsigned char)s[k] - '0';
 		if (d > 9 || v > (limit - d) / 10)
 			return -1;	/* fraction, exponent or overflow */
@@ -608,98 +500,75 @@ json_double(const struct json_doc *doc, int i, double *out)
 	return 0;
 }
 
-/*
- * The writer.  Depth d (1..64) of open containers uses bit d-1 of the
- * masks.  Misuse (a key outside an object, a value in an object without
- * a key, a mismatched close, a 65th level, a second top-level value) marks
- * the writer truncated like an overflow: the output is unusable either way
- * and json_w_end() must say so.
- */
-#define W_MAX_DEPTH 64
-
+/* The writer.  Misuse marks it truncated like an overflow: the output is
+ * unusable either way.  Once truncated nothing is written, so the masks no
+ * longer matter. */
 void
 json_w_init(struct json_w *w, char *buf, size_t cap)
 {
-	memset(w, 0, sizeof(*w));
-	w->buf = buf;
-	w->cap = cap;
+	*w = (struct json_w){ .buf = buf, .cap = cap };
 }
 
 /* Appends n bytes, keeping one byte free for json_w_end()'s NUL. */
 static void
 w_put(struct json_w *w, const char *s, size_t n)
 {
+	if (!w->truncated && n >= w->cap - w->len)
+		w->truncated = 1;
 	if (w->truncated)
 		return;
-	if (n >= w->cap - w->len) {
-		w->truncated = 1;
-		return;
-	}
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 }
 
-static uint64_t
-w_bit(const struct json_w *w)
-{
-	return (uint64_t)1 << (w->depth - 1);
-}
-
-/* Whatever precedes a value: nothing, a comma, or a check for a key. */
+/* What precedes a key (key 1) or a value (key 0): a comma where needed,
+ * and the checks that keys and values alternate in objects only. */
 static void
-w_value(struct json_w *w)
+w_sep(struct json_w *w, int key)
 {
-	uint64_t b;
+	uint64_t b = w->depth > 0 ? (uint64_t)1 << (w->depth - 1) : 0;
+	int obj = (w->in_obj & b) != 0, keyed = (w->after_key & b) != 0;
 
-	if (w->truncated)
-		return;
-	if (w->depth == 0) {
-		if (w->len > 0)
-			w->truncated = 1;
-		return;
-	}
-	b = w_bit(w);
-	if (w->in_obj & b) {
-		if (!(w->after_key & b))
-			w->truncated = 1;
-		w->after_key &= ~b;
+	if (obj ? key == keyed : key || (b == 0 && w->len > 0))
+		w->truncated = 1;	/* misplaced key or value, 2nd top */
+	if (keyed) {
+		w->after_key &= ~b;	/* a member's value: no comma */
 		return;
 	}
 	if (w->need_comma & b)
 		w_put(w, ",", 1);
 	w->need_comma |= b;
+	if (key)
+		w->after_key |= b;
 }
 
 static void
 w_open(struct json_w *w, int obj)
 {
-	w_value(w);
+	uint64_t b;
+
+	w_sep(w, 0);
 	if (w->depth == W_MAX_DEPTH)
 		w->truncated = 1;
 	w_put(w, obj ? "{" : "[", 1);
 	if (w->truncated)
 		return;
-	w->depth++;
-	w->need_comma &= ~w_bit(w);
-	w->after_key &= ~w_bit(w);
-	if (obj)
-		w->in_obj |= w_bit(w);
-	else
-		w->in_obj &= ~w_bit(w);
+	/* A closed container left its after_key bit clear. */
+	b = (uint64_t)1 << w->depth++;
+	w->need_comma &= ~b;
+	w->in_obj = obj ? w->in_obj | b : w->in_obj & ~b;
 }
 
 static void
 w_close(struct json_w *w, int obj)
 {
-	if (w->truncated)
-		return;
-	if (w->depth == 0 || !(w->in_obj & w_bit(w)) != !obj ||
-	    (w->after_key & w_bit(w))) {
+	uint64_t b = w->depth > 0 ? (uint64_t)1 << (w->depth - 1) : 0;
+
+	if (b == 0 || !(w->in_obj & b) != !obj || (w->after_key & b))
 		w->truncated = 1;
-		return;
-	}
 	w_put(w, obj ? "}" : "]", 1);
-	w->depth--;
+	if (!w->truncated)
+		w->depth--;
 }
 
 void json_w_obj(struct json_w *w) { w_open(w, 1); }
@@ -720,21 +589,20 @@ w_string(struct json_w *w, const char *str, size_t n)
 
 	w_put(w, "\"", 1);
 	while (i < n && !w->truncated) {
-		for (run = i; i < n && !json_special[s[i]]; i++)
-			;
+		run = i;
+		i = plain_run(s, i, n);
 		w_put(w, str + run, i - run);
 		if (i == n)
 			break;
 		if (s[i] >= 0x80) {
-			if ((r = utf8_seq(s + i, n - i)) > 0)
+			if ((r = utf8_len(s + i, n - i)) > 0)
 				w_put(w, str + i, (size_t)r);
 			else
 				w_put(w, "\\ufffd", 6);
 			i += r > 0 ? (size_t)r : 1;
 			continue;
 		}
-		e = strchr(json_esc_byte, s[i]);
-		if (e != NULL && s[i] != '\0') {
+		if ((e = memchr(json_esc_byte, s[i], JSON_NESC)) != NULL) {
 			esc[1] = json_esc_letter[e - json_esc_byte];
 			w_put(w, esc, 2);
 		} else {
@@ -749,27 +617,23 @@ w_string(struct json_w *w, const char *str, size_t n)
 void
 json_w_key(struct json_w *w, const char *key)
 {
-	uint64_t b;
-
-	if (w->truncated)
-		return;
-	b = w->depth > 0 ? w_bit(w) : 0;
-	if (!(w->in_obj & b) || (w->after_key & b)) {
-		w->truncated = 1;
-		return;
-	}
-	if (w->need_comma & b)
-		w_put(w, ",", 1);
-	w->need_comma |= b;
-	w->after_key |= b;
+	w_sep(w, 1);
 	w_string(w, key, strlen(key));
 	w_put(w, ":", 1);
+}
+
+/* A value already in JSON text. */
+static void
+w_value(struct json_w *w, const char *s, size_t n)
+{
+	w_sep(w, 0);
+	w_put(w, s, n);
 }
 
 void
 json_w_strn(struct json_w *w, const char *s, size_t n)
 {
-	w_value(w);
+	w_sep(w, 0);
 	w_string(w, s, n);
 }
 
@@ -784,8 +648,7 @@ json_w_int(struct json_w *w, int64_t v)
 {
 	char buf[24];
 
-	w_value(w);
-	w_put(w, buf, (size_t)snprintf(buf, sizeof(buf), "%" PRId64, v));
+	w_value(w, buf, (size_t)snprintf(buf, sizeof(buf), "%" PRId64, v));
 }
 
 void
@@ -793,14 +656,11 @@ json_w_uint(struct json_w *w, uint64_t v)
 {
 	char buf[24];
 
-	w_value(w);
-	w_put(w, buf, (size_t)snprintf(buf, sizeof(buf), "%" PRIu64, v));
+	w_value(w, buf, (size_t)snprintf(buf, sizeof(buf), "%" PRIu64, v));
 }
 
-/* %.17g always reads back exactly; fewer digits often do and look like
- * what a person wrote (0.1, not 0.10000000000000001).  %g never writes a
- * bare "." or a leading ".", and non-finite values never get here, so the
- * text is always a JSON number (integral values print as integers). */
+/* %.17g always reads back exactly; fewer digits often do and read better
+ * (0.1, not 0.10000000000000001).  %g of a finite value is a JSON number. */
 void
 json_w_double(struct json_w *w, double v)
 {
@@ -816,30 +676,27 @@ json_w_double(struct json_w *w, double v)
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-	w_value(w);
-	w_put(w, buf, (size_t)n);
+	w_value(w, buf, (size_t)n);
 }
 
 void
 json_w_bool(struct json_w *w, int v)
 {
-	w_value(w);
-	w_put(w, v ? "true" : "false", v ? 4 : 5);
+	w_value(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void
 json_w_null(struct json_w *w)
 {
-	w_value(w);
-	w_put(w, "null", 4);
+	w_value(w, "null", 4);
 }
 
 void
 json_w_raw(struct json_w *w, const char *s, size_t n)
 {
-	w_value(w);
+	w_sep(w, 0);
 	if (n == 0)
-		w->truncated = 1;
+		w->truncated = 1;	/* an empty text is no value */
 	w_put(w, s, n);
 }
 

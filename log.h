@@ -3,11 +3,10 @@
  * (local time; levels DEBUG INFO NOTICE WARN ERROR, and FATAL for fatal*()).
  *
  * OpenBSD style: log_warn() appends ": strerror(errno)", log_warnx() does
- * not; fatal()/fatalx() log and exit(1).  Every line is formatted into a
- * fixed buffer (LOG_MAX_LINE) and cut with "..." if longer; control bytes
- * and non-ASCII in the text are shown as \xNN, so a miner's bytes passed
- * through "%s" cannot forge log lines.  Still, pass client data through
- * log_escape() when it is to be readable.  Never log RPC credentials.
+ * not; fatal()/fatalx() log and exit(1).  The text is cut with "..." at
+ * LOG_MAX_LINE bytes, and control bytes and non-ASCII in it are shown as
+ * \xNN, so a miner's bytes passed through "%s" cannot forge log lines
+ * (log_escape() makes them readable too).  Never log RPC credentials.
  * Each line goes out in one write(2); errno is left as it was.
  */
 #ifndef LOG_H
@@ -23,8 +22,7 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARN, LOG_ERROR };
 
 /* Messages below level are dropped.  Default LOG_INFO. */
 void log_set_level(enum log_level level);
-/* "debug", "info", "notice", "warn", "error" -> level, in any case (ASCII);
- * -1 when unknown. */
+/* "debug", "info", "notice", "warn", "error" (any case) -> level, or -1. */
 int log_level_from_name(const char *name);
 enum log_level log_get_level(void);
 
@@ -39,9 +37,9 @@ enum log_level log_get_level(void);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_notice(const char *fmt, ...) LOG_PRINTF(1, 2);
-void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* + strerror(errno) */
+void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* + strerror */
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
-void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);	/* ERROR level, no errno */
+void log_error(const char *fmt, ...) LOG_PRINTF(1, 2);	/* no errno */
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;
 void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) LOG_NORETURN;
 

@@ -1,15 +1,11 @@
 /*
  * sha256.h - SHA-256 (FIPS 180-4), SHA-256d, and midstates.
  *
- * A midstate is simply a copy of the context: hash a fixed prefix once with
- * sha256_update(), keep the struct, and for every variation copy it and feed
- * only the rest.  The pool does this with the coinbase's first part, which is
- * the same for every share of a job.  Only whole 64-byte blocks are compressed
- * eagerly, so a copied context costs one memcpy.
- *
- * Portable C11: bytes are loaded and stored through shift helpers, never by
- * pointer casts, so results do not depend on byte order or alignment.
- * Leaf module: includes nothing of ours.
+ * A midstate is a copy of the context: hash a fixed prefix once (the pool's
+ * coinbase start, the same for every share of a job), keep the struct, and
+ * per variation copy it (one memcpy) and feed only the rest.
+ * Portable C11: no pointer casts, so results depend on neither byte order
+ * nor alignment.  Leaf module: includes nothing of ours.
  */
 #ifndef SHA256_H
 #define SHA256_H
