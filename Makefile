@@ -108,6 +108,7 @@ check:
 
 bench: $(BENCHES) $(BIN)
 	@set -e; for b in $(BENCHES); do $(EXEC) ./$$b "$(VECTORS)"; done
+	@POOL_BIN=./$(BIN) sh test/bench_pool.sh
 
 # libFuzzer (clang): each harness for FUZZ_SECONDS (default 60; CI: 10).
 FUZZ_SECONDS = 60

@@ -32,6 +32,10 @@
 #define SESSION_KEEP_MS (10 * 60 * 1000)	/* resumable extranonce1 */
 #define SESSION_RING 1024
 #define JOB_SEEN_MAX (1u << 20)	/* duplicate-check entries per job */
+/* Jobs of the last KEEP_TEMPLATES templates stay valid (shares of an old
+ * block are then judged stale, or submitted when they are blocks); older
+ * ones are forgotten, so a 2 MB template is freed once no job needs it. */
+#define KEEP_TEMPLATES 3
 /* A notify line is NOTIFY_PREFIX, the job id, "\"", the job's tail,
  * "true]}\n" or "false]}\n". */
 #define NOTIFY_PREFIX "{\"id\":null,\"method\":\"mining.notify\"," \
@@ -42,6 +46,7 @@
  * job's, not the id's). */
 struct pjob {
 	struct job job;
+	uint64_t gen;		/* pool->tmpl_gen when it was built */
 	int refs;		/* ring slots + payout->cur */
 	char *tail;		/* notify params after the job id */
 	size_t tail_len;
@@ -129,6 +134,7 @@ struct pool {
 
 	struct client *clients;	/* conf.max_clients slots */
 	int nclients;
+	int nslots;		/* slots in use are all below this */
 	unsigned next_serial;
 	uint32_t next_en1;
 	int listen_fd[2];
@@ -139,6 +145,7 @@ struct pool {
 
 	struct tmpl *tmpl;	/* current template, or NULL */
 	int64_t tmpl_ms;	/* when it arrived */
+	uint64_t tmpl_gen;	/* templates taken so far */
 	struct payout *payouts;
 	struct payout *pool_payout;	/* btc_address, or NULL */
 	struct jobslot *ring;

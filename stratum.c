@@ -93,6 +93,8 @@ client_close(struct pool *p, struct client *c, const char *why)
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	p->nclients--;
+	while (p->nslots > 0 && p->clients[p->nslots - 1].fd < 0)
+		p->nslots--;
 }
 
 /* Queue what the socket does not take now; a miner that lets more than
@@ -303,7 +305,7 @@ stratum_broadcast(struct pool *p, int clean)
 {
 	int i;
 
-	for (i = 0; i < p->conf.max_clients; i++)
+	for (i = 0; i < p->nslots; i++)
 		stratum_send_job(p, &p->clients[i], clean);
 	if (p->notify_start_ms > 0) {
 		log_info("jobs sent to %d miners %lld ms after the node's "
@@ -320,7 +322,7 @@ stratum_show_message(struct pool *p, const char *msg)
 	int i;
 
 	json_text(text, sizeof(text), msg);
-	for (i = 0; i < p->conf.max_clients; i++)
+	for (i = 0; i < p->nslots; i++)
 		if (client_ready(&p->clients[i]))
 			send_line(p, &p->clients[i], "{\"id\":null,\"method\":"
 			    "\"client.show_message\",\"params\":[%s]}\n", text);
@@ -1071,6 +1073,8 @@ accept_all(struct pool *p, int lfd, int64_t now)
 		for (i = 0; p->clients[i].fd >= 0; i++)
 			;
 		c = &p->clients[i];
+		if (i >= p->nslots)
+			p->nslots = i + 1;
 		if (set_nonblock(fd) < 0) {
 			close(fd);
 			continue;
@@ -1105,7 +1109,7 @@ housekeep(struct pool *p, int64_t now)
 		p->next_save_ms = now + STATS_SAVE_MS;
 	}
 
-	for (i = 0; i < p->conf.max_clients; i++) {
+	for (i = 0; i < p->nslots; i++) {
 		struct client *c = &p->clients[i];
 
 		if (c->fd < 0)
@@ -1122,7 +1126,7 @@ static void
 loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 {
 	int abase = p->nlisten + RPC_MAX_CONN * p->conf.nnodes;
-	int base = abase + (p->api ? API_MAX_CONN + 1 : 0), i, n, t, tw;
+	int base = abase + (p->api ? API_MAX_CONN + 1 : 0), i, n, t, tw, nfds;
 	int64_t now = rpc_now_ms();
 
 	for (i = 0; i < p->nlisten; i++) {
@@ -1132,7 +1136,8 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 	for (i = 0; i < p->conf.nnodes; i++)
 		rpc_pollfds(p->rpcs[i], fds + p->nlisten + i * RPC_MAX_CONN,
 		    RPC_MAX_CONN);
-	for (i = 0; i < p->conf.max_clients; i++) {
+	nfds = p->nslots;	/* slots above were never used or are free */
+	for (i = 0; i < nfds; i++) {
 		struct client *c = &p->clients[i];
 
 		fds[base + i].fd = c->fd;
@@ -1151,7 +1156,7 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 	for (i = 0; i < p->conf.nnodes; i++)
 		if ((tw = rpc_timeout_ms(p->rpcs[i], now)) >= 0 && tw < t)
 			t = tw;
-	n = poll(fds, (nfds_t)(base + p->conf.max_clients), t < 0 ? 0 : t);
+	n = poll(fds, (nfds_t)(base + nfds), t < 0 ? 0 : t);
 	if (n < 0 && errno != EINTR)
 		fatal("poll");
 	now = rpc_now_ms();
@@ -1163,7 +1168,7 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 			accept_all(p, fds[i].fd, now);
 	if (p->api != NULL)
 		api_handle(p->api, fds + abase, API_MAX_CONN + 1, now);
-	for (i = 0; n > 0 && i < p->conf.max_clients; i++) {
+	for (i = 0; n > 0 && i < nfds; i++) {
 		struct client *c = &p->clients[i];
 		short ev = fds[base + i].revents;
 
@@ -1179,7 +1184,7 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 		housekeep(p, now);
 		*hk = now + HOUSEKEEP_MS;
 	}
-	for (i = 0; i < p->conf.max_clients; i++) {
+	for (i = 0; i < p->nslots; i++) {
 		struct client *c = &p->clients[i];
 
 		if (c->fd >= 0 && (c->closing == 2 ||
@@ -1280,7 +1285,7 @@ say_goodbye(struct pool *p)
 	    "{\"id\":null,\"method\":\"client.reconnect\",\"params\":[]}\n";
 	int i;
 
-	for (i = 0; i < p->conf.max_clients; i++) {
+	for (i = 0; i < p->nslots; i++) {
 		struct client *c = &p->clients[i];
 
 		if (c->fd >= 0 && c->subscribed) {

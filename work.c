@@ -154,6 +154,7 @@ payout_refresh(struct pool *p, struct payout *po)
 
 	if (p->tmpl == NULL || (pj = pjob_new(p, po)) == NULL)
 		return;
+	pj->gen = p->tmpl_gen;
 	pjob_unref(po->cur);
 	po->cur = pj;
 	pj->refs++;
@@ -354,6 +355,24 @@ lp_start(struct pool *p)
 		p->lp_busy = 1;
 }
 
+/* Forget the jobs of all but the newest KEEP_TEMPLATES templates: each
+ * holds its template.  Jobs of the block just replaced stay for a while,
+ * so a late share that is a block can still reach the node. */
+static void
+ring_prune(struct pool *p)
+{
+	struct jobslot *s;
+	size_t i;
+
+	for (i = 0; i < p->ring_size; i++) {
+		s = &p->ring[i];
+		if (s->pj != NULL && s->pj->gen + KEEP_TEMPLATES <= p->tmpl_gen) {
+			pjob_unref(s->pj);
+			s->pj = NULL;
+		}
+	}
+}
+
 static void
 new_template(struct pool *p, struct tmpl *t)
 {
@@ -366,9 +385,12 @@ new_template(struct pool *p, struct tmpl *t)
 	tmpl_unref(p->tmpl);
 	p->tmpl = t;
 	p->tmpl_ms = now_ms();
+	p->tmpl_gen++;
 	for (po = p->payouts; po != NULL; po = po->next)
 		payout_refresh(p, po);
-	if (clean) {
+	ring_prune(p);
+	stratum_broadcast(p, clean);
+	if (clean) {	/* after the miners have their work */
 		for (i = 0; i < 32; i++)
 			snprintf(hash + 2 * i, 3, "%02x", t->prevhash[31 - i]);
 		log_info("new block %lld on %.16s..., %zu transactions, "
@@ -376,7 +398,6 @@ new_template(struct pool *p, struct tmpl *t)
 		    (double)t->coinbasevalue / 1e8);
 		proposal_check(p);
 	}
-	stratum_broadcast(p, clean);
 	p->next_gbt_ms = now_ms() + 1000LL * p->conf.update_interval;
 	p->check_done = 1;
 	lp_start(p);
