@@ -2,8 +2,9 @@
 # check.sh - the whole test suite: unit tests (native, ASan+UBSan, and
 # cross-built for aarch64, armhf and big-endian MIPS under qemu-user), then
 # a short libFuzzer pass of each harness, and the integration tests against
-# a real regtest node (the pool also under ASan+UBSan and valgrind).  Ends with one line
-# "N passed, N failed" summing every part; exits non-zero on any failure.
+# a real regtest node (the pool also under ASan+UBSan and valgrind).  Ends
+# with one line "N passed, N failed" summing every part; exits non-zero on
+# any failure.
 cd "$(dirname "$0")/.." || exit 1
 mkdir -p build
 log=build/check.log
