@@ -126,3 +126,45 @@ test('the dashboard in headless Chromium shows the miner and its hashrate', asyn
 });
 
 module.exports = { list };
+
+test('block hooks and signals: show_message, on_block, SIGHUP reload, SIGTERM reconnect', async (a) => {
+	const hook = path.join(T.TMP, 'on_block.sh');
+	const out = path.join(T.TMP, 'on_block.out');
+	fs.writeFileSync(hook, `#!/bin/sh\necho "$@" >> ${out}\n`, { mode: 0o755 });
+	const pool = await startPool({ stratum: { on_block: hook } });
+	const c = await new Client(pool.port).handshake(a.other);
+	const EN2 = '0000000000000000';
+	const n = T.findNonce(c.job, c.en1, EN2, parseInt(c.job.params[7], 16), true);
+	await c.call('mining.submit', ['w', c.job.params[0], EN2, c.job.params[7], T.hex8(n)]);
+	const msg = await c.next((m) => m.method === 'client.show_message', 5000);
+	check(msg && /accepted/.test(msg.params[0]), 'miners are told about the block: ' + (msg && msg.params[0]));
+	await sleep(500);
+	const hookOut = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+	const height = await T.rpc('getblockcount', []);
+	const hash = await T.rpc('getbestblockhash', []);
+	check(hookOut.trim() === `${height} ${hash} w accepted` || hookOut.includes(`${height} ${hash} `),
+		'on_block ran with height, hash, finder, verdict: ' + hookOut.trim());
+	// SIGHUP: a new start difficulty applies to new miners; a broken file
+	// is refused and the running settings stay.
+	const conf = fs.readFileSync(pool.conf, 'utf8');
+	fs.writeFileSync(pool.conf, conf.replace('start_difficulty = 0.001', 'start_difficulty = 0.004'));
+	let from = pool.out.length;
+	process.kill(pool.p.pid, 'SIGHUP');
+	check(await pool.waitFor(/reloaded/, 3000, from) !== null, 'SIGHUP reloads setting.ini');
+	const d = await new Client(pool.port).handshake(a.addr);
+	const sd = d.lines.find((m) => m.method === 'mining.set_difficulty');
+	check(sd && sd.params[0] === 0.004, 'the new start_difficulty applies: ' + (sd && sd.params[0]));
+	fs.writeFileSync(pool.conf, conf + '\n[nonsense]\nx = 1\n');
+	from = pool.out.length;
+	process.kill(pool.p.pid, 'SIGHUP');
+	check(await pool.waitFor(/reload refused.*nonsense/, 3000, from) !== null, 'a broken file is refused with its reason');
+	check(pool.code === undefined, 'and the pool keeps running');
+	from = c.lines.length;
+	pool.kill('SIGTERM');
+	const bye = await c.next((m) => m.method === 'client.reconnect', 5000, from);
+	check(bye !== null, 'SIGTERM: miners are sent client.reconnect');
+	await pool.exited;
+	check(pool.code === 0, 'and the pool exits 0');
+	c.close();
+	d.close();
+});
