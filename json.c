@@ -73,7 +73,7 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* "\uXXXX" at s (n bytes): a low surrogate if low, else anything but one.
+/* "\uHHHH" at s (n bytes): a low surrogate if low, else anything but one.
  * Checked digit by digit, so "\udc" fails at once, not as partial. */
 static int
 scan_u(const unsigned char *s, size_t n, int low, unsigned *cp)
