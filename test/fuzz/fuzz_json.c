@@ -11,9 +11,15 @@
  *    strtoll and doubles with strtod;
  *  - the document written back with json_w_* into a buffer big enough
  *    parses again to the same values; into a buffer too small the writer
- *    reports truncation and never writes past its end.
+ *    reports truncation and never writes past its end;
+ *  - the writer on the raw input, whatever it is: as a string it reads
+ *    back the same when it is UTF-8 (judged by a checker of our own) and
+ *    with U+FFFD for each bad byte otherwise; its first 8 bytes as int64,
+ *    uint64 and double read back exactly (a double in its shortest form;
+ *    null when not finite).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -266,6 +272,102 @@ rewrite(const struct json_doc *a, size_t cap, int must_fit, char *da,
 	free(buf);
 }
 
+/* Length of the UTF-8 sequence at s (n bytes left), 0 when invalid:
+ * Unicode's table 3-7, written out range by range. */
+static size_t
+utf8_len(const uint8_t *s, size_t n)
+{
+	static const struct { uint8_t lo, hi, b1lo, b1hi; size_t len; } t[] = {
+		{ 0x00, 0x7f, 0, 0, 1 }, { 0xc2, 0xdf, 0x80, 0xbf, 2 },
+		{ 0xe0, 0xe0, 0xa0, 0xbf, 3 }, { 0xe1, 0xec, 0x80, 0xbf, 3 },
+		{ 0xed, 0xed, 0x80, 0x9f, 3 }, { 0xee, 0xef, 0x80, 0xbf, 3 },
+		{ 0xf0, 0xf0, 0x90, 0xbf, 4 }, { 0xf1, 0xf3, 0x80, 0xbf, 4 },
+		{ 0xf4, 0xf4, 0x80, 0x8f, 4 }
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (s[0] < t[i].lo || s[0] > t[i].hi)
+			continue;
+		if (t[i].len > n)
+			return 0;
+		if (t[i].len > 1 && (s[1] < t[i].b1lo || s[1] > t[i].b1hi))
+			return 0;
+		for (k = 2; k < t[i].len; k++)
+			if (s[k] < 0x80 || s[k] > 0xbf)
+				return 0;
+		return t[i].len;
+	}
+	return 0;
+}
+
+/* What the writer should make of the bytes s[0, n) as a string. */
+static size_t
+expect_string(const uint8_t *s, size_t n, char *out)
+{
+	size_t i = 0, k, o = 0;
+
+	while (i < n) {
+		if ((k = utf8_len(s + i, n - i)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	return o;
+}
+
+/* The writer on the raw input: a string, and its first bytes as numbers. */
+static void
+check_writer(const uint8_t *data, size_t size)
+{
+	size_t cap = 6 * size + 256, n;
+	char *out = malloc(cap), *want = malloc(3 * size + 1);
+	char *got = malloc(3 * size + 1), num[24];
+	uint8_t raw[8] = { 0 };
+	struct json_doc d;
+	struct json_w w;
+	int64_t i64, v;
+	uint64_t u64;
+	double x, y;
+
+	FUZZ_CHECK(out != NULL && want != NULL && got != NULL);
+	memcpy(raw, data, size < 8 ? size : 8);
+	memcpy(&i64, raw, 8);
+	memcpy(&u64, raw, 8);
+	memcpy(&x, raw, 8);
+	json_w_init(&w, out, cap);
+	json_w_arr(&w);
+	json_w_strn(&w, (const char *)data, size);
+	json_w_int(&w, i64);
+	json_w_uint(&w, u64);
+	json_w_double(&w, x);
+	json_w_str(&w, "\x01\"\\/\x7f");
+	json_w_arr_end(&w);
+	FUZZ_CHECK(json_w_end(&w) > 0);
+	FUZZ_CHECK(json_parse(&d, out, strlen(out), toks_b, FUZZ_TOKS) == 6);
+	n = expect_string(data, size, want);
+	FUZZ_CHECK(json_string(&d, 1, got, 3 * size + 1) == (int)n &&
+	    memcmp(got, want, n) == 0);
+	FUZZ_CHECK(json_int64(&d, 2, &v) == 0 && v == i64);
+	snprintf(num, sizeof(num), "%" PRIu64, u64);
+	FUZZ_CHECK(d.toks[3].len == strlen(num) &&
+	    memcmp(out + d.toks[3].start, num, strlen(num)) == 0);
+	if (isfinite(x))
+		FUZZ_CHECK(json_double(&d, 4, &y) == 0 && y == x &&
+		    !signbit(y) == !signbit(x));
+	else
+		FUZZ_CHECK(json_type(&d, 4) == JSON_NULL);
+	FUZZ_CHECK(json_streq(&d, 5, "\x01\"\\/\x7f"));
+	free(out);
+	free(want);
+	free(got);
+}
+
 /* A prefix of a valid document can still become that document. */
 static void
 check_prefix(const char *src, size_t len)
@@ -284,6 +386,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *da, *db;
 	int n, r;
 
+	check_writer(data, size);
 	n = json_parse(&d, src, size, NULL, 0);
 	r = json_parse(&d, src, size, toks_a, FUZZ_TOKS);
 	FUZZ_CHECK(n != JSON_ERR_NOMEM);
