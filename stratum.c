@@ -409,7 +409,8 @@ m_subscribe(struct pool *p, struct client *c, const struct req *r)
 {
 	char en1[2 * JOB_EN1_SIZE + 1], buf[256];
 
-	json_string(r->d, param(r, 0), c->agent, sizeof(c->agent));
+	if (json_string(r->d, param(r, 0), c->agent, sizeof(c->agent)) < 0)
+		c->agent[0] = '\0';	/* no agent, or too long: none */
 	if (!c->subscribed)
 		new_en1(p, c, r);
 	c->subscribed = 1;
