@@ -9,7 +9,7 @@ build=${1:-build}
 blocks=${DEMO_BLOCKS:-5}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/stratum-demo.XXXXXX")
 pool_pid=""
-export NODE_PASS=demo NODE_RPC_PORT=48332 NODE_WALLET_PORT=48334
+export NODE_PASS=demo
 
 cleanup() {
 	[ -n "$pool_pid" ] && kill "$pool_pid" 2>/dev/null
@@ -23,7 +23,10 @@ trap 'exit 1' INT TERM
 echo "== installing the regtest node (bcoin 1.0.2, npm) if needed"
 sh test/node.sh install || exit 1
 echo "== starting bcoin in regtest"
-sh test/node.sh start "$dir/node" 48332 || exit 1
+sh test/node.sh start "$dir/node" auto || exit 1
+. "$dir/node/node.env"
+export NODE_RPC_PORT NODE_WALLET_PORT
+pool_port=$(sh test/node.sh freeport 3333) || exit 1
 addr=$(sh test/node.sh wallet getaccountaddress '["default"]') || exit 1
 echo "   payout address: $addr"
 cat > "$dir/setting.ini" <<INI
@@ -31,7 +34,7 @@ cat > "$dir/setting.ini" <<INI
 rpcuser = demo
 rpcpassword = demo
 host = http://127.0.0.1
-port = 48332
+port = $NODE_RPC_PORT
 
 [difficulty]
 start_difficulty = 0.0001
@@ -42,10 +45,10 @@ btc_address = $addr
 
 [stratum]
 host = 127.0.0.1
-port = 3333
+port = $pool_port
 data_dir = $dir/data
 INI
-echo "== starting the pool: ./stratum -c $dir/setting.ini"
+echo "== starting the pool on port $pool_port: ./stratum -c $dir/setting.ini"
 ./stratum -c "$dir/setting.ini" > "$dir/pool.log" 2>&1 &
 pool_pid=$!
 i=0
@@ -58,7 +61,7 @@ until grep -q "new block" "$dir/pool.log"; do
 done
 h0=$(sh test/node.sh rpc getblockcount)
 echo "== mining with the test miner until $blocks blocks are found (60 s at most)"
-"$build/miner" -o 127.0.0.1:3333 -u "$addr.demo" -n "$blocks" -t 60 |
+"$build/miner" -o 127.0.0.1:$pool_port -u "$addr.demo" -n "$blocks" -t 60 |
 	grep -E "subscribed|authorized|block|summary"
 sleep 1
 h1=$(sh test/node.sh rpc getblockcount)

@@ -26,8 +26,10 @@ const MINER_BIN = path.join(BUILD, 'miner');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stratum-it-'));
 const NODE_DIR = path.join(TMP, 'node');
 const PASS = 'PASS';
-const RPC_PORT = 48332 + 100 * (process.pid % 50);
-const WALLET_PORT = RPC_PORT + 2;
+// Set by the first startNode(): node.sh picks free ports outside the
+// ephemeral range; a restart reuses them (the pools' configs name them).
+let RPC_PORT = 0;
+let WALLET_PORT = 0;
 
 let passed = 0;
 let failed = 0;
@@ -84,7 +86,10 @@ function nodeSh(...args) {
 }
 
 function startNode() {
-	nodeSh('start', NODE_DIR, String(RPC_PORT));
+	nodeSh('start', NODE_DIR, RPC_PORT ? String(RPC_PORT) : 'auto');
+	const env = fs.readFileSync(path.join(NODE_DIR, 'node.env'), 'utf8');
+	RPC_PORT = Number(/NODE_RPC_PORT=(\d+)/.exec(env)[1]);
+	WALLET_PORT = Number(/NODE_WALLET_PORT=(\d+)/.exec(env)[1]);
 }
 
 function stopNode() {
@@ -272,10 +277,11 @@ function findNonce(notify, en1, en2, ntime, isBlock, start = 0, version) {
 const hex8 = (v) => (v >>> 0).toString(16).padStart(8, '0');
 
 module.exports = {
-	check, sleep, sha256d, rpc, rpcTo, nodeSh, freePort, RPC_PORT, PASS, wallet, startNode, stopNode, startPool, Client, Proc,
+	check, sleep, sha256d, rpc, rpcTo, nodeSh, freePort, PASS, wallet, startNode, stopNode, startPool, Client, Proc,
 	shareHash, findNonce, hex8, targetOfBits, MINER_BIN, TMP, FILTER,
 	results: () => ({ passed, failed }), children,
 };
+Object.defineProperty(module.exports, 'RPC_PORT', { get: () => RPC_PORT });
 
 // ---- running ------------------------------------------------------------
 

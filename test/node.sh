@@ -3,12 +3,16 @@
 #
 #   test/node.sh install                 npm ci (pinned bcoin), if needed
 #   test/node.sh start DIR [PORT_BASE]   start in the background, wait for RPC
+#   test/node.sh freeport [FROM]         print a free loopback TCP port >= FROM
 #   test/node.sh stop DIR                SIGTERM, then SIGKILL if it lingers
 #   test/node.sh rpc METHOD [JSON]       node RPC call, prints the result
 #   test/node.sh wallet METHOD [JSON]    wallet RPC call, prints the result
 #
 # start: the node RPC listens on 127.0.0.1:PORT_BASE (default 48332), the
-# wallet RPC on PORT_BASE+2, and P2P stays off.  It writes DIR/node.pid,
+# wallet RPC on PORT_BASE+2, and P2P stays off.  PORT_BASE "auto" takes the
+# first base from 20000 + 4 * (pid % 2000) on where both ports are free; it
+# stays below Linux's ephemeral range (32768-60999), where any outgoing
+# connection on the machine may hold a port.  It writes DIR/node.pid,
 # DIR/node.log and DIR/node.env (NODE_RPC_PORT=..., NODE_WALLET_PORT=...,
 # NODE_PASS=...; "." it to talk to that node).  Chain data is in memory only.
 #
@@ -116,12 +120,29 @@ s.listen(Number(process.argv[1]), "127.0.0.1", () => s.close(() => process.exit(
 ' "$1"
 }
 
+# The first port >= $1 (below 32768) that is free, within 50 tries.
+free_from() {
+	p=$1; n=0
+	while [ $n -lt 50 ] && [ "$p" -lt 32768 ]; do
+		port_free "$p" && { echo "$p"; return 0; }
+		p=$((p + 1)); n=$((n + 1))
+	done
+	die "no free port from $1"
+}
+
 do_start() {
 	dir=${1:?start DIR [PORT_BASE]}; base=${2:-48332}
 	installed || die "not installed: run test/node.sh install"
 	mkdir -p "$dir" || die "cannot create $dir"
 	dir=$(cd "$dir" && pwd)
 	running "$dir" && die "already running (pid $(cat "$dir/node.pid"))"
+	if [ "$base" = auto ]; then
+		base=$((20000 + 4 * ($$ % 2000))); n=0
+		until port_free "$base" && port_free $((base + 2)); do
+			n=$((n + 1)); [ $n -lt 50 ] || die "no free port pair found"
+			base=$((base + 4)); [ $base -lt 32760 ] || base=20000
+		done
+	fi
 	wport=$((base + 2))
 	# Another node on these ports would answer our readiness probe.
 	if ! port_free "$base" || ! port_free "$wport"; then
@@ -184,9 +205,10 @@ case $cmd in
 install) do_install ;;
 start) do_start "$@" ;;
 stop) do_stop "$@" ;;
+freeport) free_from "${1:-20000}" ;;
 rpc) [ $# -ge 1 ] || die "rpc METHOD [JSON_PARAMS]"
 	call "${NODE_RPC_PORT:-48332}" "$@" ;;
 wallet) [ $# -ge 1 ] || die "wallet METHOD [JSON_PARAMS]"
 	call "${NODE_WALLET_PORT:-48334}" "$@" ;;
-*) sed -n '2,8s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
