@@ -227,6 +227,40 @@ tmpl_unref(struct tmpl *t)
 	free(t);
 }
 
+struct sbuf {
+	char *buf;
+	size_t cap, len;
+};
+
+/* Appends pre, in[0..n) as hex, then post, when all of it fits, and counts
+ * it either way: len >= cap at the end means the text (and NUL) did not. */
+static void
+sb_add(struct sbuf *b, const char *pre, const uint8_t *in, size_t n,
+    const char *post)
+{
+	size_t a = strlen(pre), z = strlen(post);
+
+	if (b->len < b->cap && a + 2 * n + z < b->cap - b->len) {
+		memcpy(b->buf + b->len, pre, a);
+		memcpy(put_hex(b->buf + b->len + a, in, n), post, z);
+	}
+	b->len += a + 2 * n + z;
+}
+
+/* i ^ 3 walks each 4-byte word backwards. */
+void
+job_stratum_prevhash(const uint8_t prevhash[32], char out[65])
+{
+	uint8_t sw[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		sw[i] = prevhash[i ^ 3];
+	hex_encode(sw, 32, out);
+}
+
+static int notify_text(struct tmpl *t);
+
 /* The branch of index 0: the coinbase node's sibling at every level.  row
  * holds a level's known nodes, positions 1..m-1; the next level's j >= 1
  * hashes 2j and 2j+1 (the last one twice when m is odd), in place as
@@ -241,22 +275,25 @@ tmpl_finish(struct tmpl *t)
 	t->nbranch = 0;
 	if (target_from_bits(t->bits, t->target) < 0)
 		return -1;
-	if (t->ntx == 0)
-		return 0;
-	if (t->ntx > SIZE_MAX / 32 || (row = malloc(t->ntx * 32)) == NULL)
-		return -1;
-	memcpy(row, t->txid, t->ntx * 32);
-	for (; m > 1 && t->nbranch < JOB_MAX_BRANCH; m = (m + 1) / 2) {
-		memcpy(t->branch[t->nbranch++], row[0], 32);
-		for (j = 1; j < (m + 1) / 2; j++) {
-			memcpy(pair, row[2 * j - 1], 32);
-			memcpy(pair + 32, row[2 * j < m - 1 ? 2 * j :
-			    2 * j - 1], 32);
-			sha256d(pair, 64, row[j - 1]);
+	if (t->ntx > 0) {
+		if (t->ntx > SIZE_MAX / 32 ||
+		    (row = malloc(t->ntx * 32)) == NULL)
+			return -1;
+		memcpy(row, t->txid, t->ntx * 32);
+		for (; m > 1 && t->nbranch < JOB_MAX_BRANCH; m = (m + 1) / 2) {
+			memcpy(t->branch[t->nbranch++], row[0], 32);
+			for (j = 1; j < (m + 1) / 2; j++) {
+				memcpy(pair, row[2 * j - 1], 32);
+				memcpy(pair + 32, row[2 * j < m - 1 ? 2 * j :
+				    2 * j - 1], 32);
+				sha256d(pair, 64, row[j - 1]);
+			}
 		}
+		free(row);
+		if (m > 1)
+			return -1;
 	}
-	free(row);
-	return m > 1 ? -1 : 0;
+	return notify_text(t);
 }
 
 /* Raw text of string member key (escapes not decoded: hex has none), or
@@ -589,36 +626,41 @@ job_free(struct job *j)
 
 /* ---- mining.notify ---- */
 
-struct sbuf {
-	char *buf;
-	size_t cap, len;
-};
-
-/* Appends pre, in[0..n) as hex, then post, when all of it fits, and counts
- * it either way: len >= cap at the end means the text (and NUL) did not. */
-static void
-sb_add(struct sbuf *b, const char *pre, const uint8_t *in, size_t n,
-    const char *post)
+/* The shared parts, made once per template. */
+static int
+notify_text(struct tmpl *t)
 {
-	size_t a = strlen(pre), z = strlen(post);
+	struct sbuf b = { t->notify_tail, sizeof(t->notify_tail), 0 };
+	char nums[40];
+	size_t i;
 
-	if (b->len < b->cap && a + 2 * n + z < b->cap - b->len) {
-		memcpy(b->buf + b->len, pre, a);
-		memcpy(put_hex(b->buf + b->len + a, in, n), post, z);
-	}
-	b->len += a + 2 * n + z;
+	job_stratum_prevhash(t->prevhash, t->notify_ph);
+	sb_add(&b, "[", NULL, 0, "");
+	for (i = 0; i < t->nbranch; i++)
+		sb_add(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
+	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
+	snprintf(nums, sizeof(nums), "],\"%08lx\",\"%08lx\",\"%08lx\",",
+	    (unsigned long)t->version, (unsigned long)t->bits,
+	    (unsigned long)t->curtime);
+	sb_add(&b, nums, NULL, 0, "");
+	if (b.len >= b.cap)
+		return -1;
+	t->notify_tail[b.len] = '\0';
+	t->notify_tail_len = b.len;
+	return 0;
 }
 
-/* i ^ 3 walks each 4-byte word backwards. */
-void
-job_stratum_prevhash(const uint8_t prevhash[32], char out[65])
+int
+job_notify_coinbase(const struct job *j, char *buf, size_t cap)
 {
-	uint8_t sw[32];
-	int i;
+	struct sbuf b = { buf, cap, 0 };
 
-	for (i = 0; i < 32; i++)
-		sw[i] = prevhash[i ^ 3];
-	hex_encode(sw, 32, out);
+	sb_add(&b, "", j->cb1, j->cb1_len, "\",\"");
+	sb_add(&b, "", j->cb2, j->cb2_len, "");
+	if (b.len >= cap || b.len > INT32_MAX)
+		return -1;
+	buf[b.len] = '\0';
+	return (int)b.len;
 }
 
 int
@@ -627,26 +669,23 @@ job_notify(const struct job *j, const char *job_id, int clean, char *buf,
 {
 	const struct tmpl *t = j->t;
 	struct sbuf b = { buf, cap, 0 };
-	char ph[65], tail[64];
 	const char *c;
-	size_t i;
+	int n;
 
 	for (c = job_id; *c != '\0'; c++)
 		if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\')
 			return -1;
-	job_stratum_prevhash(t->prevhash, ph);
 	sb_add(&b, "{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"",
 	    NULL, 0, job_id);
-	sb_add(&b, "\",\"", NULL, 0, ph);
-	sb_add(&b, "\",\"", j->cb1, j->cb1_len, "\",\"");
-	sb_add(&b, "", j->cb2, j->cb2_len, "\",[");
-	for (i = 0; i < t->nbranch; i++)
-		sb_add(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
-	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
-	snprintf(tail, sizeof(tail), "],\"%08lx\",\"%08lx\",\"%08lx\",%s]}\n",
-	    (unsigned long)t->version, (unsigned long)t->bits,
-	    (unsigned long)t->curtime, clean ? "true" : "false");
-	sb_add(&b, tail, NULL, 0, "");
+	sb_add(&b, "\",\"", NULL, 0, t->notify_ph);
+	sb_add(&b, "\",\"", NULL, 0, "");
+	if (b.len < cap && (n = job_notify_coinbase(j, buf + b.len,
+	    cap - b.len)) >= 0)
+		b.len += (size_t)n;
+	else
+		b.len = cap;
+	sb_add(&b, "\",", NULL, 0, t->notify_tail);
+	sb_add(&b, clean ? "true]}\n" : "false]}\n", NULL, 0, "");
 	if (b.len >= cap || b.len > INT32_MAX)
 		return -1;
 	buf[b.len] = '\0';

@@ -33,6 +33,8 @@
 #define JOB_COMMITMENT_MAX 64	/* witness commitment script bytes (38 usual) */
 #define JOB_LONGPOLLID_MAX 256
 #define JOB_SCRIPTSIG_MAX 100	/* consensus: coinbase scriptSig 2..100 */
+/* [branch...],"version","nbits","ntime", */
+#define JOB_NOTIFY_TAIL_MAX (JOB_MAX_BRANCH * 67 + 40)
 
 struct tmpl {
 	int refs;
@@ -53,6 +55,12 @@ struct tmpl {
 	uint8_t branch[JOB_MAX_BRANCH][32];	/* merkle branch of index 0 */
 	size_t nbranch;
 	char longpollid[JOB_LONGPOLLID_MAX];	/* "" when the node gave none */
+	/* The notify text every job of the template shares, made by
+	 * tmpl_finish: the prevhash as stratum writes it, and everything
+	 * after coinb2 up to the clean flag (JOB_NOTIFY_TAIL_MAX). */
+	char notify_ph[65];
+	char notify_tail[JOB_NOTIFY_TAIL_MAX];
+	size_t notify_tail_len;
 };
 
 /* Decode a getblocktemplate result (the object at token result of doc):
@@ -68,7 +76,7 @@ struct tmpl *tmpl_from_json(const struct json_doc *doc, int result,
 
 /* For templates filled by hand (tests, from real blocks): t and its
  * commitment, txid and txhex malloc'd (tmpl_unref frees them all).  Sets
- * refs to 1, computes target and branch.  Returns 0 or -1 (bad bits, too
+ * refs to 1, computes target, branch and the notify text.  Returns 0 or -1 (bad bits, too
  * many transactions, out of memory); the caller owns the reference. */
 int tmpl_finish(struct tmpl *t);
 
@@ -114,6 +122,11 @@ void job_free(struct job *j);
  * job_id holds a control character, '"' or '\\' (it is not escaped). */
 int job_notify(const struct job *j, const char *job_id, int clean,
     char *buf, size_t cap);
+/* The job's own part of that line: coinb1 "\",\"" coinb2.  A pool keeps
+ * it once per job and sends NOTIFY_PREFIX id "\",\"" t->notify_ph
+ * "\",\"" it "\"," t->notify_tail "true]}\n" (or "false]}\n").
+ * Returns its length (buf NUL-terminated), or -1 when cap is too small. */
+int job_notify_coinbase(const struct job *j, char *buf, size_t cap);
 
 /* Stratum's prevhash text: the 32 header bytes as eight 32-bit words, each
  * word's bytes reversed; out gets 64 hex digits and a NUL. */

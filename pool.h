@@ -36,8 +36,8 @@
  * block are then judged stale, or submitted when they are blocks); older
  * ones are forgotten, so a 2 MB template is freed once no job needs it. */
 #define KEEP_TEMPLATES 3
-/* A notify line is NOTIFY_PREFIX, the job id, "\"", the job's tail,
- * "true]}\n" or "false]}\n". */
+/* A notify line: NOTIFY_PREFIX, the job id, and the rest as
+ * job_notify_coinbase() tells. */
 #define NOTIFY_PREFIX "{\"id\":null,\"method\":\"mining.notify\"," \
 	"\"params\":[\""
 
@@ -48,7 +48,7 @@ struct pjob {
 	struct job job;
 	uint64_t gen;		/* pool->tmpl_gen when it was built */
 	int refs;		/* ring slots + payout->cur */
-	char *tail;		/* notify params after the job id */
+	char *tail;		/* its part of the notify line */
 	size_t tail_len;
 	uint64_t *seen;		/* open-addressing set of share hashes */
 	size_t nseen;
@@ -56,6 +56,7 @@ struct pjob {
 };
 
 /* Everybody paid to the same output script shares its jobs. */
+#define PAYOUT_BUCKETS 1024
 struct payout {
 	uint8_t script[JOB_SCRIPT_MAX];
 	size_t script_len;
@@ -63,7 +64,7 @@ struct payout {
 	struct pjob *cur;	/* newest job, or NULL before a template */
 	uint32_t cur_id;
 	int nclients;
-	struct payout *next;
+	struct payout *next;	/* same bucket */
 };
 
 struct jobslot {
@@ -146,7 +147,7 @@ struct pool {
 	struct tmpl *tmpl;	/* current template, or NULL */
 	int64_t tmpl_ms;	/* when it arrived */
 	uint64_t tmpl_gen;	/* templates taken so far */
-	struct payout *payouts;
+	struct payout *payouts[PAYOUT_BUCKETS];	/* by script hash */
 	struct payout *pool_payout;	/* btc_address, or NULL */
 	struct jobslot *ring;
 	size_t ring_size;

@@ -263,9 +263,10 @@ static void
 send_job(struct pool *p, struct client *c, uint32_t id, int clean)
 {
 	const struct pjob *pj = c->payout->cur;
-	size_t pre = strlen(NOTIFY_PREFIX), n = pre + 8 + 1 + pj->tail_len + 8;
-	char stackbuf[4096], *buf = stackbuf;
-	int k;
+	const struct tmpl *t = pj->job.t;
+	size_t pre = strlen(NOTIFY_PREFIX), n = pre + 8 + 70 + pj->tail_len +
+	    t->notify_tail_len + 12;
+	char stackbuf[4096], *buf = stackbuf, *e;
 
 	if (c->want_diff > 0) {
 		send_difficulty(p, c, c->want_diff);
@@ -274,11 +275,16 @@ send_job(struct pool *p, struct client *c, uint32_t id, int clean)
 	if (n > sizeof(stackbuf) && (buf = malloc(n)) == NULL)
 		return;
 	memcpy(buf, NOTIFY_PREFIX, pre);
-	k = snprintf(buf + pre, 10, "%08x\"", (unsigned)id);
-	memcpy(buf + pre + (size_t)k, pj->tail, pj->tail_len);
-	n = pre + (size_t)k + pj->tail_len;
-	memcpy(buf + n, clean ? "true]}\n" : "false]}\n", clean ? 7 : 8);
-	stratum_send(p, c, buf, n + (clean ? 7 : 8));
+	e = buf + pre + snprintf(buf + pre, 12, "%08x\",\"", (unsigned)id);
+	memcpy(e, t->notify_ph, 64);
+	memcpy(e + 64, "\",\"", 3);
+	memcpy(e + 67, pj->tail, pj->tail_len);
+	e += 67 + pj->tail_len;
+	memcpy(e, "\",", 2);
+	memcpy(e + 2, t->notify_tail, t->notify_tail_len);
+	e += 2 + t->notify_tail_len;
+	memcpy(e, clean ? "true]}\n" : "false]}\n", clean ? 7 : 8);
+	stratum_send(p, c, buf, (size_t)(e - buf) + (clean ? 7 : 8));
 	if (buf != stackbuf)
 		free(buf);
 	c->sent[c->sent_pos % CLIENT_JOBS].id = id;
@@ -1071,7 +1077,9 @@ accept_all(struct pool *p, int lfd, int64_t now)
 			close(fd);
 			continue;
 		}
-		for (i = 0; p->clients[i].fd >= 0; i++)
+		/* Slots at and above nslots are free whatever they hold:
+		 * calloc's pages stay untouched until miners need them. */
+		for (i = 0; i < p->nslots && p->clients[i].fd >= 0; i++)
 			;
 		c = &p->clients[i];
 		if (i >= p->nslots)
@@ -1354,7 +1362,6 @@ static void
 pool_init(struct pool *p, const char *path, int check)
 {
 	char err[300];
-	int i;
 
 	memset(p, 0, sizeof(*p));
 	p->conf_path = path;
@@ -1371,8 +1378,6 @@ pool_init(struct pool *p, const char *path, int check)
 	p->stats = stats_new();
 	if (p->clients == NULL || p->ring == NULL || p->stats == NULL)
 		fatalx("out of memory for %d clients", p->conf.max_clients);
-	for (i = 0; i < p->conf.max_clients; i++)
-		p->clients[i].fd = -1;
 	/* Extranonce1 starts somewhere new each run, so miners resuming an
 	 * old session id cannot collide with fresh ones. */
 	p->next_en1 = (uint32_t)time(NULL) * 2654435761u;

@@ -63,29 +63,21 @@ pjob_unref(struct pjob *pj)
 	free(pj);
 }
 
-/* The notify line without its job id and clean flag, kept once per job:
- * NOTIFY_PREFIX id "\"" tail clean "]}\n". */
+/* The job's own part of its notify line, kept once per job (the rest is
+ * the template's: see job_notify_coinbase). */
 static int
 pjob_tail(struct pjob *pj)
 {
-	size_t cap = 256 + 2 * (pj->job.cb1_len + pj->job.cb2_len) +
-	    67 * pj->job.t->nbranch, pre = strlen(NOTIFY_PREFIX) + 1;
+	size_t cap = 2 * (pj->job.cb1_len + pj->job.cb2_len) + 4;
 	char *buf = malloc(cap);
 	int n;
 
-	if (buf == NULL)
-		return -1;
-	n = job_notify(&pj->job, "", 1, buf, cap);
-	if (n < 0 || (size_t)n < pre + 7 ||
-	    memcmp(buf, NOTIFY_PREFIX "\"", pre) != 0 ||
-	    memcmp(buf + n - 7, "true]}\n", 7) != 0) {
+	if (buf == NULL || (n = job_notify_coinbase(&pj->job, buf, cap)) < 0) {
 		free(buf);
 		return -1;
 	}
-	pj->tail_len = (size_t)n - pre - 7;
-	memmove(buf, buf + pre, pj->tail_len);
-	buf[pj->tail_len] = '\0';
 	pj->tail = buf;
+	pj->tail_len = (size_t)n;
 	return 0;
 }
 
@@ -167,13 +159,24 @@ work_reissue(struct pool *p, struct payout *po)
 	return po->cur == NULL ? 0 : ring_put(p, po->cur);
 }
 
+static struct payout **
+bucket(struct pool *p, const uint8_t *script, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ script[i]) * 16777619u;
+	return &p->payouts[h % PAYOUT_BUCKETS];
+}
+
 struct payout *
 work_payout(struct pool *p, const uint8_t *script, size_t len,
     const char *addr)
 {
-	struct payout *po;
+	struct payout *po, **b = bucket(p, script, len);
 
-	for (po = p->payouts; po != NULL; po = po->next)
+	for (po = *b; po != NULL; po = po->next)
 		if (po->script_len == len && memcmp(po->script, script,
 		    len) == 0)
 			return po;
@@ -182,8 +185,8 @@ work_payout(struct pool *p, const uint8_t *script, size_t len,
 	memcpy(po->script, script, len);
 	po->script_len = len;
 	snprintf(po->addr, sizeof(po->addr), "%s", addr);
-	po->next = p->payouts;
-	p->payouts = po;
+	po->next = *b;
+	*b = po;
 	payout_refresh(p, po);
 	return po;
 }
@@ -195,7 +198,8 @@ work_payout_drop(struct pool *p, struct payout *po)
 
 	if (po == NULL || --po->nclients > 0 || po == p->pool_payout)
 		return;
-	for (pp = &p->payouts; *pp != NULL; pp = &(*pp)->next)
+	pp = bucket(p, po->script, po->script_len);
+	for (; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == po) {
 			*pp = po->next;
 			break;
@@ -312,11 +316,14 @@ static void
 proposal_check(struct pool *p)
 {
 	static const uint8_t op_true[1] = { 0x51 };
-	struct payout *po = p->pool_payout ? p->pool_payout : p->payouts;
+	struct payout *po = p->pool_payout;
 	struct job j;
 	struct job_share s;
 	char err[160], *hex, *params;
 	size_t n;
+
+	for (n = 0; po == NULL && n < PAYOUT_BUCKETS; n++)
+		po = p->payouts[n];	/* any miner's script will do */
 
 	if (job_init(&j, p->tmpl, po ? po->script : op_true,
 	    po ? po->script_len : 1, p->conf.coinbase_tag,
@@ -386,8 +393,9 @@ new_template(struct pool *p, struct tmpl *t)
 	p->tmpl = t;
 	p->tmpl_ms = now_ms();
 	p->tmpl_gen++;
-	for (po = p->payouts; po != NULL; po = po->next)
-		payout_refresh(p, po);
+	for (i = 0; i < PAYOUT_BUCKETS; i++)
+		for (po = p->payouts[i]; po != NULL; po = po->next)
+			payout_refresh(p, po);
 	ring_prune(p);
 	stratum_broadcast(p, clean);
 	if (clean) {	/* after the miners have their work */
@@ -968,11 +976,12 @@ work_free(struct pool *p)
 	p->rpc = NULL;
 	while (p->subs != NULL)
 		sub_free(p, p->subs);
-	while ((po = p->payouts) != NULL) {
-		p->payouts = po->next;
-		pjob_unref(po->cur);
-		free(po);
-	}
+	for (i = 0; i < PAYOUT_BUCKETS; i++)
+		while ((po = p->payouts[i]) != NULL) {
+			p->payouts[i] = po->next;
+			pjob_unref(po->cur);
+			free(po);
+		}
 	for (i = 0; i < p->ring_size; i++)
 		pjob_unref(p->ring[i].pj);
 	free(p->ring);

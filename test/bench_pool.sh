@@ -6,7 +6,8 @@
 #
 #   sh test/bench_pool.sh                    (from the project root)
 #   env: POOL_BIN (default ./stratum), CC (cc), SECS (5, per share run),
-#        SKIP_MUSL=1 (no static musl build), PORT (pool; node is PORT+1)
+#        SKIP_MUSL=1 (no static musl build), PORT (pool; node is PORT+1),
+#        ONLY="shares idle notify size" (the parts to run, default all)
 #
 # Prints "bench ..." lines:
 #   pool_shares N=1,100,1000,10000  shares/s, p50/p99 reply latency, the
@@ -31,7 +32,9 @@ set -u
 POOL_BIN=${POOL_BIN:-./stratum}
 CC=${CC:-cc}
 SECS=${SECS:-5}
-PORT=${PORT:-$((20000 + $$ % 20000))}
+PORT=${PORT:-$((20000 + $$ % 12000))}
+ONLY=${ONLY:-shares idle notify size}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 NODE_PORT=$((PORT + 1))
 TMP=$(mktemp -d /tmp/bench_pool.XXXXXX) || exit 1
 MOCK_PID=
@@ -189,21 +192,25 @@ shares() {	# LABEL DIFFICULTY MAX_CLIENTS N [K]
 	stop_pool
 }
 
-for n in 1 100 1000 10000; do
-	shares pool_shares 1 12000 "$n"
-done
-shares pool_shares_mc1024 1 1024 1
-shares pool_shares_k8 1 12000 100 8
-shares pool_shares_accepted 1e-12 12000 100
-shares pool_shares_accepted 1e-12 12000 10000
+if want shares; then
+	for n in 1 100 1000 10000; do
+		shares pool_shares 1 12000 "$n"
+	done
+	shares pool_shares_mc1024 1 1024 1
+	shares pool_shares_k8 1 12000 100 8
+	shares pool_shares_accepted 1e-12 12000 100
+	shares pool_shares_accepted 1e-12 12000 10000
+fi
 
-if [ 10000 -le "$MAXN" ]; then
+if [ 10000 -le "$MAXN" ] && want idle; then
 	for u in 1 10000; do
 		start_pool warn 1 12000
 		lg --idle --conns 10000 --users "$u" --timeout 120
 		pool_problems "idle users=$u"
 		stop_pool
 	done
+fi
+if [ 10000 -le "$MAXN" ] && want notify; then
 	# info: the pool's own "jobs sent to N miners X ms after the node's
 	# news" line (info also logs each miner's authorize at start).
 	for u in 1 10000; do
@@ -215,13 +222,15 @@ if [ 10000 -le "$MAXN" ]; then
 		stop_pool
 	done
 fi
-start_pool info 1 12000
-lg --notify --node-port "$NODE_PORT" --conns 1 --rounds 7 --timeout 60
-pool_log_figure 1 7
-pool_problems "notify N=1"
-stop_pool
+if want notify; then
+	start_pool info 1 12000
+	lg --notify --node-port "$NODE_PORT" --conns 1 --rounds 7 --timeout 60
+	pool_log_figure 1 7
+	pool_problems "notify N=1"
+	stop_pool
+fi
 
-if [ "${SKIP_MUSL:-}" = "" ] && command -v musl-gcc >/dev/null 2>&1; then
+if want size && [ "${SKIP_MUSL:-}" = "" ] && command -v musl-gcc >/dev/null 2>&1; then
 	if make -s O="$TMP/musl" BIN="$TMP/musl/stratum" CC=musl-gcc \
 	    LDFLAGS=-static "$TMP/musl/stratum" >"$TMP/musl.log" 2>&1; then
 		cp "$TMP/musl/stratum" "$TMP/stripped" && strip "$TMP/stripped"

@@ -925,6 +925,29 @@ check_notify(const struct job *j, const char *line, int n)
 	CHECK(json_type(&d, json_at(&d, p, 8)) == JSON_TRUE);
 }
 
+/* The pool's recipe from the parts (pool.h) gives job_notify's line;
+ * job_notify_coinbase needs its exact size plus the NUL. */
+static void
+check_notify_parts(const struct job *j, const char *line, int n)
+{
+	char part[600], built[4096];
+	int k, cap;
+
+	k = job_notify_coinbase(j, part, sizeof(part));
+	CHECK(k == (int)(2 * (j->cb1_len + j->cb2_len) + 3));
+	snprintf(built, sizeof(built), "{\"id\":null,\"method\":\"mining."
+	    "notify\",\"params\":[\"1a2b\",\"%s\",\"%s\",%strue]}\n",
+	    j->t->notify_ph, part, j->t->notify_tail);
+	CHECK(strlen(j->t->notify_tail) == j->t->notify_tail_len);
+	CHECK((int)strlen(built) == n && strcmp(built, line) == 0);
+	for (cap = 0; cap <= k + 1; cap++) {
+		char *small = malloc(cap > 0 ? (size_t)cap : 1);
+		CHECK(job_notify_coinbase(j, small, (size_t)cap) ==
+		    (cap == k + 1 ? k : -1));
+		free(small);
+	}
+}
+
 /* job_header's merkle root against one computed here from the whole
  * coinbase, for tags that put cb1 on both sides of 64 bytes (midstate). */
 static void
@@ -979,6 +1002,7 @@ test_gbt_tiny(void)
 	check_tiny_coinbase(&j, script);
 	n = job_notify(&j, "1a2b", 1, line, sizeof(line));
 	check_notify(&j, line, n);
+	check_notify_parts(&j, line, n);
 	CHECK(job_notify(&j, "1a2b", 0, line, sizeof(line)) == n + 1 &&
 	    memcmp(line + n - 7, "false]}\n", 8) == 0);
 	for (cap = 0; cap <= n + 1; cap++) {	/* ASan sees any over-run */
