@@ -38,7 +38,7 @@ LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
 LIB = $(O)/libstratum.a
 TESTS = $(patsubst test/%.c,$(O)/%,$(wildcard test/test_*.c))
 BENCHES = $(patsubst test/%.c,$(O)/%,$(wildcard test/bench_*.c))
-TOOLS = $(O)/miner
+TOOLS = $(O)/miner $(O)/loadgen
 
 all: $(BIN)
 
@@ -49,7 +49,8 @@ $(O)/.dir:
 $(O)/%.o: %.c $(O)/.dir
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/test_%.o $(O)/bench_%.o $(O)/miner.o $(O)/fuzz_%.o: ALL_CFLAGS += -I.
+$(O)/test_%.o $(O)/bench_%.o $(O)/miner.o $(O)/loadgen.o $(O)/fuzz_%.o: \
+    ALL_CFLAGS += -I.
 $(O)/%.o: test/%.c $(O)/.dir
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -66,8 +67,8 @@ $(O)/test_%: $(O)/test_%.o $(LIB)
 $(O)/bench_%: $(O)/bench_%.o $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lm
 
-$(O)/miner: $(O)/miner.o $(LIB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(O)/miner.o $(LIB) $(LDLIBS) -lm
+$(O)/miner $(O)/loadgen: $(O)/%: $(O)/%.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lm
 
 tests: $(TESTS) $(TOOLS) $(BIN)
 

@@ -133,13 +133,16 @@ struct pool {
 	int cur;		/* the node templates come from */
 	struct rpc *rpc;	/* rpcs[cur] */
 
-	struct client *clients;	/* conf.max_clients slots */
+	struct client *clients;	/* max_clients slots */
+	int max_clients;	/* conf's, or fewer: see raise_nofile() */
 	int nclients;
 	int nslots;		/* slots in use are all below this */
 	unsigned next_serial;
 	uint32_t next_en1;
 	int listen_fd[2];
 	int nlisten;
+	int64_t accept_paused_ms;	/* out of descriptors: until then */
+	int64_t nofd_logged_ms;
 	struct session sessions[SESSION_RING];
 	struct ban bans[BAN_SLOTS];
 	unsigned session_pos;

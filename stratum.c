@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ int setgroups(size_t n, const gid_t *groups);
 #define VARDIFF_STEP 64.0	/* largest change in one retarget */
 #define REISSUE_MS 1000		/* fastest a miner gets a re-issued job */
 #define HOUSEKEEP_MS 1000
+#define ACCEPT_PAUSE_MS 250	/* out of descriptors: retry accept then */
 #define STATS_SAVE_MS 60000	/* statistics written to disk */
 
 /* Stratum error codes (the de-facto set every miner knows). */
@@ -1067,12 +1069,23 @@ accept_all(struct pool *p, int lfd, int64_t now)
 	for (;;) {
 		len = sizeof(ss);
 		fd = accept(lfd, (struct sockaddr *)&ss, &len);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM)) {
+			/* The connection stays queued and the listener
+			 * readable: poll would spin.  Wait for a close. */
+			if (now - p->nofd_logged_ms > 60000)
+				log_warn("cannot accept miners (%d connected)",
+				    p->nclients);
+			p->nofd_logged_ms = now;
+			p->accept_paused_ms = now + ACCEPT_PAUSE_MS;
+			return;
+		}
 		if (fd < 0)
 			return;
-		if (p->nclients >= p->conf.max_clients) {
+		if (p->nclients >= p->max_clients) {
 			if (now - full_logged > 60000)
 				log_warnx("max_clients (%d) reached: refusing "
-				    "miners", p->conf.max_clients);
+				    "miners", p->max_clients);
 			full_logged = now;
 			close(fd);
 			continue;
@@ -1140,7 +1153,8 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 
 	for (i = 0; i < p->nlisten; i++) {
 		fds[i].fd = p->listen_fd[i];
-		fds[i].events = POLLIN;
+		fds[i].events = now < p->accept_paused_ms ? 0 : POLLIN;
+		fds[i].revents = 0;
 	}
 	for (i = 0; i < p->conf.nnodes; i++)
 		rpc_pollfds(p->rpcs[i], fds + p->nlisten + i * RPC_MAX_CONN,
@@ -1155,6 +1169,8 @@ loop_once(struct pool *p, struct pollfd *fds, char *buf, int64_t *hk)
 		fds[base + i].revents = 0;
 	}
 	t = (int)(*hk - now);
+	if (now < p->accept_paused_ms && p->accept_paused_ms - now < t)
+		t = (int)(p->accept_paused_ms - now);
 	if (p->api != NULL) {
 		api_pollfds(p->api, fds + abase, API_MAX_CONN + 1);
 		if ((tw = api_timeout_ms(p->api, now)) >= 0 && tw < t)
@@ -1358,6 +1374,35 @@ usage(void)
 	    "  -h       this help\n  -V       version\n");
 }
 
+/* Every miner is a descriptor: raise the soft limit to what max_clients
+ * needs (the hard limit is the operator's).  When it stays short, fewer
+ * miners are let in: the node calls, the API and block files must never
+ * find the descriptors taken. */
+static void
+raise_nofile(struct pool *p)
+{
+	struct rlimit rl;
+	rlim_t keep = 2 + API_MAX_CONN + 1 + (rlim_t)RPC_MAX_CONN *
+	    CONF_MAX_NODES + 32,	/* std streams, files, hooks */
+	    need = (rlim_t)p->conf.max_clients + keep;
+
+	p->max_clients = p->conf.max_clients;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ?
+	    rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= need)
+		return;
+	p->max_clients = rl.rlim_cur > keep ? (int)(rl.rlim_cur - keep) : 1;
+	log_warnx("max_clients lowered from %d to %d: the descriptor limit is "
+	    "%lu, %lu needed (raise it: ulimit -n, systemd LimitNOFILE=)",
+	    p->conf.max_clients, p->max_clients, (unsigned long)rl.rlim_cur,
+	    (unsigned long)need);
+}
+
 static void
 pool_init(struct pool *p, const char *path, int check)
 {
@@ -1372,12 +1417,13 @@ pool_init(struct pool *p, const char *path, int check)
 	log_set_level((enum log_level)log_level_from_name(p->conf.log_level));
 	if (sha256_selftest() < 0)
 		fatalx("SHA-256 self-test failed: this build is broken");
-	p->clients = calloc((size_t)p->conf.max_clients, sizeof(*p->clients));
-	p->ring_size = 64 + 4 * (size_t)p->conf.max_clients;
+	raise_nofile(p);
+	p->clients = calloc((size_t)p->max_clients, sizeof(*p->clients));
+	p->ring_size = 64 + 4 * (size_t)p->max_clients;
 	p->ring = calloc(p->ring_size, sizeof(*p->ring));
 	p->stats = stats_new();
 	if (p->clients == NULL || p->ring == NULL || p->stats == NULL)
-		fatalx("out of memory for %d clients", p->conf.max_clients);
+		fatalx("out of memory for %d clients", p->max_clients);
 	/* Extranonce1 starts somewhere new each run, so miners resuming an
 	 * old session id cannot collide with fresh ones. */
 	p->next_en1 = (uint32_t)time(NULL) * 2654435761u;
@@ -1391,7 +1437,7 @@ run_check(struct pool *p)
 	    sizeof(*fds));
 	char buf[1];
 
-	p->conf.max_clients = 0;
+	p->max_clients = 0;
 	while (!p->check_done && !p->check_failed && !sig_stop &&
 	    rpc_now_ms() < end)
 		loop_once(p, fds, buf, &hk);
@@ -1439,7 +1485,7 @@ main(int argc, char **argv)
 	open_listeners(&pool);
 	open_stats(&pool);
 	drop_privileges(&pool);
-	fds = calloc((size_t)pool.conf.max_clients +
+	fds = calloc((size_t)pool.max_clients +
 	    RPC_MAX_CONN * CONF_MAX_NODES + API_MAX_CONN + 3, sizeof(*fds));
 	if (fds == NULL || (buf = malloc(READ_CHUNK)) == NULL)
 		fatalx("out of memory");

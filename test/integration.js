@@ -23,6 +23,7 @@ const BUILD = path.resolve(ROOT, process.argv[2] || 'build');
 const FILTER = process.argv[3] || '';
 const POOL_BIN = process.env.POOL_BIN || path.join(ROOT, 'stratum');
 const MINER_BIN = path.join(BUILD, 'miner');
+const LOADGEN_BIN = path.join(BUILD, 'loadgen');
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'stratum-it-'));
 const NODE_DIR = path.join(TMP, 'node');
 const PASS = 'PASS';
@@ -108,14 +109,18 @@ function freePort() {
 	});
 }
 
+// nofile: ulimit options to start it with, e.g. '-Sn 1024' (node raised
+// its own soft limit, which children inherit).
 class Proc {
-	constructor(bin, args, name) {
+	constructor(bin, args, name, nofile = '') {
 		this.name = name;
 		this.out = '';
 		this.waiters = [];
-		const wrap = process.env.POOL_WRAP && name === 'pool' ? process.env.POOL_WRAP.split(' ') : [];
-		this.p = spawn(wrap.length ? wrap[0] : bin, wrap.length ? wrap.slice(1).concat([bin], args) : args,
-			{ stdio: ['ignore', 'pipe', 'pipe'] });
+		let argv = (process.env.POOL_WRAP && name === 'pool' ?
+			process.env.POOL_WRAP.split(' ') : []).concat([bin], args);
+		if (nofile)
+			argv = ['sh', '-c', `ulimit ${nofile} && exec "$@"`, 'sh'].concat(argv);
+		this.p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
 		children.push(this);
 		const feed = (d) => {
 			this.out += d.toString();
@@ -160,11 +165,11 @@ function writeConfig(file, port, extra = {}) {
 	fs.writeFileSync(file, text);
 }
 
-async function startPool(extra = {}, waitTemplate = true) {
+async function startPool(extra = {}, waitTemplate = true, nofile = '') {
 	const port = await freePort();
 	const conf = path.join(TMP, `pool-${port}.ini`);
 	writeConfig(conf, port, extra);
-	const pool = new Proc(POOL_BIN, ['-c', conf], 'pool');
+	const pool = new Proc(POOL_BIN, ['-c', conf], 'pool', nofile);
 	pool.port = port;
 	pool.conf = conf;
 	if (!await pool.waitFor(/listening for miners/, 10000))
@@ -278,7 +283,7 @@ const hex8 = (v) => (v >>> 0).toString(16).padStart(8, '0');
 
 module.exports = {
 	check, sleep, sha256d, rpc, rpcTo, nodeSh, freePort, PASS, wallet, startNode, stopNode, startPool, Client, Proc,
-	shareHash, findNonce, hex8, targetOfBits, MINER_BIN, TMP, FILTER,
+	shareHash, findNonce, hex8, targetOfBits, MINER_BIN, LOADGEN_BIN, TMP, FILTER,
 	results: () => ({ passed, failed }), children,
 };
 Object.defineProperty(module.exports, 'RPC_PORT', { get: () => RPC_PORT });

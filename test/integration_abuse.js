@@ -2,13 +2,15 @@
 // integration_abuse.js - what a hostile or broken client can do to the
 // live pool: slow senders, clients that never read, invalid share floods
 // (drop, then refuse the address), invalid UTF-8, the whole JSONTestSuite
-// corpus as lines, more connections than max_clients.  After each, the
-// pool must still serve a well-behaved miner at once.
+// corpus as lines, more connections than max_clients, 10,000 miners at
+// once, running out of descriptors.  After each, the pool must still serve
+// a well-behaved miner at once.
 
 const fs = require('fs');
 const path = require('path');
 const T = require('./integration.js');
-const { check, sleep, startPool, Client } = T;
+const { execFileSync } = require('child_process');
+const { check, sleep, startPool, Client, Proc, rpc } = T;
 
 const list = [];
 const test = (name, fn) => list.push([name, fn]);
@@ -110,6 +112,76 @@ test('max_clients is enforced and the pool stays responsive', async (a) => {
 	check(await pool.waitFor(/max_clients \(50\) reached/, 1000) !== null, 'logged once');
 	for (const c of cs) c.close();
 	await sleep(300);
+	await stillServes(pool, a, 'after the crowd left');
+});
+
+// The hard descriptor limit this test runs under (root in CI may raise it).
+function hardNofile() {
+	const v = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+	return v === 'unlimited' ? 1 << 20 : Number(v);
+}
+
+test('10,000 miners at once: the pool raises its descriptor limit, serves all, stays responsive', async (a) => {
+	// Under valgrind 2,000 (it is ~50 times slower; it keeps its own fds).
+	const slow = !!process.env.POOL_WRAP;
+	const n = Math.min(slow ? 2000 : 10000, hardNofile() - 300);
+	const pool = await startPool({ stratum: { max_clients: n + 50, log_level: 'info' } },
+		true, `-Sn ${slow ? n + 400 : 1024}`);
+	check(!/max_clients lowered/.test(pool.out),
+		`started with a soft limit of ${slow ? n + 400 : 1024}: raised for max_clients ${n + 50}`);
+	const lg = new Proc(T.LOADGEN_BIN, ['--pid', String(pool.p.pid), '--port', String(pool.port),
+		'--conns', String(n), '--address', a.addr, '--idle', '--hold', '30',
+		'--timeout', '150'], 'loadgen');
+	const held = await lg.waitFor(/loadgen: holding (\d+) connections/, 120000);
+	check(held && Number(held[1]) === n, `all ${n} miners subscribed, authorized and got a job: ` +
+		(held ? held[1] : lg.out.slice(-300)));
+	const idle = lg.out.match(/pool_rss_kb=(\d+)/);
+	if (idle) console.log(`       ${n} idle miners: pool RSS ${idle[1]} kB`);
+	await stillServes(pool, a, `with ${n} miners connected`);
+	// A new block reaches every one of them.
+	const from = pool.out.length;
+	await rpc('generatetoaddress', [1, a.addr]);
+	const sent = await pool.waitFor(/jobs sent to (\d+) miners (\d+) ms/, 20000, from);
+	check(sent && Number(sent[1]) >= n, `a new block's job went to all ${n}: ` +
+		(sent ? `${sent[1]} in ${sent[2]} ms` : 'no log line'));
+	await stillServes(pool, a, 'after the new block');
+	lg.kill();
+	await lg.exited;
+	await sleep(500);
+	await stillServes(pool, a, `after ${n} miners left`);
+});
+
+// CPU seconds the process has used (utime + stime, 100 ticks a second).
+function cpuSeconds(pid) {
+	const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+	return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+test('a low descriptor limit: fewer miners, the node keeps its connections, no busy loop', async (a) => {
+	const pool = await startPool({ stratum: { max_clients: 1000 } }, true, '-n 128');
+	const low = await pool.waitFor(/max_clients lowered from 1000 to (\d+)/, 1000);
+	check(low !== null, 'the pool says it lowered max_clients to fit ulimit -n 128');
+	const max = low ? Number(low[1]) : 0;
+	const cs = [];
+	for (let k = 0; k < max + 20; k++) cs.push(new Client(pool.port));
+	await Promise.all(cs.map((c) => c.ready));
+	await Promise.all(cs.map((c) => c.call('mining.subscribe', [], 1500)));
+	const served = cs.filter((c) => c.lines.length > 0);
+	check(max > 10 && served.length === max, `exactly ${max} of ${max + 20} served: ${served.length}`);
+	const cpu0 = cpuSeconds(pool.p.pid);
+	await sleep(2000);
+	const cpu = cpuSeconds(pool.p.pid) - cpu0;
+	check(cpu < 0.5, `refused miners cost no busy loop: ${cpu.toFixed(2)} CPU s in 2 s`);
+	// Every descriptor a miner may take is taken: the node is still reached.
+	const m = served[0];
+	const auth = m ? await m.call('mining.authorize', [a.addr + '.low', 'x'], 3000) : null;
+	check(auth && auth.result === true, 'a connected miner authorizes');
+	const from = pool.out.length;
+	await rpc('generatetoaddress', [1, a.addr]);
+	check(await pool.waitFor(/new block/, 10000, from) !== null,
+		'a new block still comes from the node with all miner slots taken');
+	for (const c of cs) c.close();
+	await sleep(500);
 	await stillServes(pool, a, 'after the crowd left');
 });
 

@@ -10,7 +10,9 @@
  *       --warmup; prints shares/s, p50/p99 reply latency, reply codes, and
  *       the pool's CPU share and RSS from /proc/POOLPID.
  *   --idle: holds the N connections; prints the pool's RSS before and
- *       after and the difference per connection.
+ *       after and the difference per connection; with --hold S it then
+ *       says "loadgen: holding N connections" and keeps them S seconds
+ *       more, answering the pool, before "loadgen: released".
  *   --notify --node-port P: --rounds R times, asks the mock node
  *       (mocknode.js, GET /newblock) for a new block and times, from just
  *       before the request, until every connection has read its clean
@@ -19,7 +21,8 @@
  *   --sha-rate: sha256_transform()s per CPU second (median of 7), the
  *       bound share checking is compared with.
  * User names are "ADDRESS.wI" with U distinct mainnet P2PKH addresses (one
- * payout, one job per address in the pool).  Lines start with "bench ".
+ * payout, one job per address in the pool), or --address's.  Lines start
+ * with "bench ".
  * Everything is bounded by --timeout (whole run) and per-round deadlines.
  */
 #include <errno.h>
@@ -60,7 +63,7 @@ struct conn {
 	size_t in_len;
 	char out[LG_OUT_CAP];
 	size_t out_len;
-	char user[64];
+	char user[128];
 	char job[24], ntime[9];
 	int en2_size, have_job, authorized;
 	uint64_t counter;	/* en2 (high 32 bits) and nonce (low) */
@@ -72,9 +75,9 @@ struct conn {
 
 static struct {
 	int mode, port, node_port, conns, users, k, rounds, pid;
-	double secs, warmup, timeout;
-	const char *label;
-} opt = { M_SHARES, 3333, 18332, 1, 1, 1, 5, 0, 5, 1, 300, NULL };
+	double secs, warmup, timeout, hold;
+	const char *label, *address;
+} opt = { M_SHARES, 3333, 18332, 1, 1, 1, 5, 0, 5, 1, 300, 0, NULL, NULL };
 
 static struct conn *cs;
 static int64_t t_end_all;
@@ -782,9 +785,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen --pid POOLPID [--port 3333] "
-	    "[--conns N] [--users U] [--label NAME] [--timeout S]\n"
+	    "[--conns N] [--users U | --address A] [--label NAME] "
+	    "[--timeout S]\n"
 	    "  shares (default): [--outstanding K] [--secs S] [--warmup S]\n"
-	    "  --idle\n"
+	    "  --idle [--hold S]\n"
 	    "  --notify [--node-port 18332] [--rounds R]\n"
 	    "       loadgen --sha-rate\n");
 	exit(2);
@@ -808,6 +812,10 @@ parse_args(int argc, char **argv)
 			usage();
 		else if (strcmp(a, "--label") == 0)
 			opt.label = v, i++;
+		else if (strcmp(a, "--address") == 0)
+			opt.address = v, i++;
+		else if (strcmp(a, "--hold") == 0)
+			opt.hold = atof(v), i++;
 		else if (strcmp(a, "--secs") == 0)
 			opt.secs = atof(v), i++;
 		else if (strcmp(a, "--warmup") == 0)
@@ -876,7 +884,8 @@ main(int argc, char **argv)
 		cs[i].idx = i;
 		cs[i].fd = -1;
 		make_address((unsigned)(i % opt.users), addr, sizeof(addr));
-		snprintf(cs[i].user, sizeof(cs[i].user), "%s.w%d", addr, i);
+		snprintf(cs[i].user, sizeof(cs[i].user), "%s.w%d",
+		    opt.address ? opt.address : addr, i);
 	}
 	rss0 = pool_rss_kb();
 	connect_s = (double)now_ns();
@@ -902,6 +911,13 @@ main(int argc, char **argv)
 		    opt.conns, opt.users, ready, rss0, rss1,
 		    (rss1 - rss0) * 1024.0 / ready, connect_s,
 		    (unsigned long long)nerrors);
+		if (opt.hold > 0) {
+			printf("loadgen: holding %d connections\n", ready);
+			fflush(stdout);
+			run_for(now_ns() + (int64_t)(opt.hold * 1e9));
+			printf("loadgen: released, errors=%llu\n",
+			    (unsigned long long)nerrors);
+		}
 	}
 	for (i = 0; i < opt.conns; i++)
 		conn_kill(&cs[i], NULL);

@@ -113,7 +113,7 @@ pool_new(void)
 	(void)on_signal;	/* above STRATUM_NO_MAIN, used by main() only */
 	FUZZ_CHECK(p != NULL);
 	conf_defaults(&p->conf);
-	p->conf.max_clients = FUZZ_CLIENTS;
+	p->conf.max_clients = p->max_clients = FUZZ_CLIENTS;
 	p->conf.min_difficulty = 1e-12;
 	p->conf.max_line = 1024;
 	p->conf.max_backlog = 16384;
