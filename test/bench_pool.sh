@@ -25,6 +25,9 @@
 #       the node's long-poll reply writes), and the pool's own log figure
 #   pool_notify N=1  the same for one miner: receive + parse + job build of
 #       the ~2 MB template, end to end (the pool logs no parse time itself)
+#   send_floor  the notify's bytes in a bare send() loop to 10,000 loopback
+#       connections (loadgen --send-floor, no pool), and
+#       pool_notify_vs_send_floor: the pool's own figure over it
 #   pool_static_size  make CC=musl-gcc LDFLAGS=-static, bytes
 # Everything it starts is killed on exit; each step is bounded in time.
 set -u
@@ -216,11 +219,23 @@ if [ 10000 -le "$MAXN" ] && want notify; then
 	for u in 1 10000; do
 		start_pool info 1 12000
 		lg --notify --node-port "$NODE_PORT" --conns 10000 \
-		    --users "$u" --rounds 5 --timeout 150
-		pool_log_figure "$u" 5
+		    --users "$u" --rounds 5 --timeout 150 | tee "$TMP/notify$u"
+		pool_log_figure "$u" 5 | tee -a "$TMP/notify$u"
 		pool_problems "notify users=$u"
 		stop_pool
 	done
+	# The same bytes in a bare send() loop, no pool: the machine's bound.
+	bytes=$(sed -n 's/^bench pool_notify .*notify_bytes=\([0-9]*\).*/\1/p' \
+	    "$TMP/notify1")
+	timeout 120 "$LG" --send-floor --conns 10000 --bytes "${bytes:-1200}" \
+	    --rounds 5 | tee "$TMP/floor" || say "loadgen --send-floor failed"
+	cat "$TMP/notify1" "$TMP/notify10000" "$TMP/floor" | awk '
+	    { for (i = 3; i <= NF; i++) { split($i, kv, "="); v[$2, kv[1]] = kv[2] } }
+	    $2 == "pool_notify_pool_log" { log_ms[v[$2, "users"]] = v[$2, "median_ms"] }
+	    $2 == "send_floor" { f = v[$2, "median_send_loop_ms"] }
+	    END { if (f > 0) for (u in log_ms) printf "bench pool_notify_vs_send_floor " \
+	        "N=10000 users=%s pool_log_ms=%s send_floor_ms=%s value=%.2f\n",
+	        u, log_ms[u], f, log_ms[u] / f }'
 fi
 if want notify; then
 	start_pool info 1 12000

@@ -20,6 +20,9 @@
  *       the node's reply writes (its clock, as it reports it) to the last.
  *   --sha-rate: sha256_transform()s per CPU second (median of 7), the
  *       bound share checking is compared with.
+ *   --send-floor [--bytes B]: the bound notify fan-out is compared with,
+ *       a bare send() of B bytes to each of N loopback connections from a
+ *       child process while this one reads them (no pool involved).
  * User names are "ADDRESS.wI" with U distinct mainnet P2PKH addresses (one
  * payout, one job per address in the pool), or --address's.  Lines start
  * with "bench ".
@@ -38,6 +41,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +58,7 @@
 #define LG_ROUND_MS 15000	/* a notify round's deadline */
 #define LG_MAX_SAID 10		/* connection errors printed, then counted */
 
-enum { M_SHARES, M_IDLE, M_NOTIFY, M_SHA };
+enum { M_SHARES, M_IDLE, M_NOTIFY, M_SHA, M_FLOOR };
 enum { S_FREE, S_CONNECTING, S_OPEN, S_DEAD };
 
 struct conn {
@@ -74,10 +78,11 @@ struct conn {
 };
 
 static struct {
-	int mode, port, node_port, conns, users, k, rounds, pid;
+	int mode, port, node_port, conns, users, k, rounds, pid, bytes;
 	double secs, warmup, timeout, hold;
 	const char *label, *address;
-} opt = { M_SHARES, 3333, 18332, 1, 1, 1, 5, 0, 5, 1, 300, 0, NULL, NULL };
+} opt = { M_SHARES, 3333, 18332, 1, 1, 1, 5, 0, 1200, 5, 1, 300, 0, NULL,
+    NULL };
 
 static struct conn *cs;
 static int64_t t_end_all;
@@ -88,6 +93,7 @@ static size_t nlat, lat_cap;
 static uint64_t nreplies, naccepted, ncodes[LG_MAX_CODES][2], nerrors;
 static size_t cb_bytes, cb1_bytes, nbranch;	/* from the first notify */
 static int have_shape;
+static size_t notify_bytes;	/* the last clean notify line, with \n */
 static double connect_s;	/* until every connection had its job */
 
 static int64_t
@@ -412,6 +418,7 @@ on_line(struct conn *c, const char *line, size_t n, int64_t now)
 	}
 	m = json_get(&d, 0, "method");
 	if (json_streq(&d, m, "mining.notify")) {
+		notify_bytes = n + 1;
 		on_notify(c, &d, json_get(&d, 0, "params"), now);
 		top_up(c, now);
 		return;
@@ -739,10 +746,10 @@ measure_notify(int ready)
 	qsort(fws, (size_t)nfw, sizeof(double), cmp_double);
 	printf("bench %s N=%d users=%d ready=%d rounds=%d complete_rounds=%d "
 	    "median_last_ms=%.2f median_from_node_write_ms=%.2f "
-	    "pool_rss_kb=%ld connect_s=%.2f errors=%llu\n", label, opt.conns,
-	    opt.users, ready, r, complete, r ? last[r / 2] : -1.0,
-	    nfw ? fws[nfw / 2] : -1.0, pool_rss_kb(), connect_s,
-	    (unsigned long long)nerrors);
+	    "notify_bytes=%zu pool_rss_kb=%ld connect_s=%.2f errors=%llu\n",
+	    label, opt.conns, opt.users, ready, r, complete,
+	    r ? last[r / 2] : -1.0, nfw ? fws[nfw / 2] : -1.0, notify_bytes,
+	    pool_rss_kb(), connect_s, (unsigned long long)nerrors);
 	free(arr);
 }
 
@@ -779,6 +786,116 @@ sha_rate(void)
 	    rate[3], (unsigned)st[0]);
 }
 
+/* The bound the pool's notify fan-out is compared with: a child process
+ * (the "pool") writes --bytes to each of --conns loopback connections in a
+ * bare send() loop while this one reads them all with poll(), as in the
+ * notify rounds.  Per round: the child's loop time and the time until the
+ * last byte was read here. */
+static void
+send_floor(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int ls, go[2], res[2], i, r, n = opt.conns, *fd;
+	int rounds = opt.rounds > LG_MAX_ROUNDS ? LG_MAX_ROUNDS : opt.rounds;
+	double snd[LG_MAX_ROUNDS], rcv[LG_MAX_ROUNDS];
+	struct pollfd *pf = calloc((size_t)n, sizeof(*pf));
+	char *buf = malloc((size_t)opt.bytes), c;
+	pid_t pid;
+
+	fd = calloc((size_t)n, sizeof(*fd));
+	if (pf == NULL || buf == NULL || fd == NULL)
+		die("out of memory");
+	memset(buf, 'x', (size_t)opt.bytes);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ls, 4096) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&sa, &sl) < 0 ||
+	    pipe(go) < 0 || pipe(res) < 0)
+		die("send-floor set-up");
+	if ((pid = fork()) < 0)
+		die("fork");
+	if (pid == 0) {		/* the sender */
+		close(go[1]);	/* so that the parent's close ends it */
+		close(res[0]);
+		for (i = 0; i < n; i++)
+			if ((fd[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+			    connect(fd[i], (struct sockaddr *)&sa,
+			    sizeof(sa)) < 0)
+				_exit(1);
+		for (i = 0; i < n; i++)
+			fcntl(fd[i], F_SETFL, O_NONBLOCK);
+		while (read(go[0], &c, 1) == 1) {
+			int64_t t0 = now_ns(), dt;
+
+			for (i = 0; i < n; i++)
+				(void)send(fd[i], buf, (size_t)opt.bytes,
+				    MSG_NOSIGNAL);
+			dt = now_ns() - t0;
+			if (write(res[1], &dt, sizeof(dt)) != sizeof(dt))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	for (i = 0; i < n; i++) {
+		struct pollfd lp = { ls, POLLIN, 0 };
+
+		if (poll(&lp, 1, 10000) <= 0)
+			die("send-floor: the sender did not connect");
+		if ((fd[i] = accept(ls, NULL, NULL)) < 0)
+			die("accept");
+		fcntl(fd[i], F_SETFL, O_NONBLOCK);
+		pf[i].fd = fd[i];
+		pf[i].events = POLLIN;
+	}
+	for (r = 0; r < rounds; r++) {
+		int64_t t0, dt, end, want = (int64_t)n * opt.bytes, got = 0;
+		char rb[16384];
+
+		struct timespec pause = { 0, 300000000 };
+
+		nanosleep(&pause, NULL);
+		t0 = now_ns();
+		end = t0 + (int64_t)LG_ROUND_MS * 1000000;
+		if (write(go[1], "g", 1) != 1)
+			die("send-floor: the sender is gone");
+		while (got < want && now_ns() < end) {
+			if (poll(pf, (nfds_t)n, 1000) <= 0)
+				continue;
+			for (i = 0; i < n; i++) {
+				ssize_t k;
+
+				if (!(pf[i].revents & POLLIN))
+					continue;
+				while ((k = read(fd[i], rb, sizeof(rb))) > 0)
+					got += k;
+			}
+		}
+		rcv[r] = (now_ns() - t0) / 1e6;
+		if (got < want || read(res[0], &dt, sizeof(dt)) != sizeof(dt))
+			die("send-floor: a round did not complete");
+		snd[r] = dt / 1e6;
+	}
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	qsort(snd, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(rcv, (size_t)rounds, sizeof(double), cmp_double);
+	printf("bench send_floor N=%d bytes=%d rounds=%d median_send_loop_ms=%.2f "
+	    "median_last_read_ms=%.2f\n", n, opt.bytes, rounds,
+	    snd[rounds / 2], rcv[rounds / 2]);
+	for (i = 0; i < n; i++)
+		close(fd[i]);
+	free(fd);
+	free(pf);
+	free(buf);
+	close(ls);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static void
@@ -790,7 +907,9 @@ usage(void)
 	    "  shares (default): [--outstanding K] [--secs S] [--warmup S]\n"
 	    "  --idle [--hold S]\n"
 	    "  --notify [--node-port 18332] [--rounds R]\n"
-	    "       loadgen --sha-rate\n");
+	    "       loadgen --sha-rate\n"
+	    "       loadgen --send-floor [--conns N] [--bytes B] "
+	    "[--rounds R]\n");
 	exit(2);
 }
 
@@ -808,6 +927,8 @@ parse_args(int argc, char **argv)
 			opt.mode = M_NOTIFY;
 		else if (strcmp(a, "--sha-rate") == 0)
 			opt.mode = M_SHA;
+		else if (strcmp(a, "--send-floor") == 0)
+			opt.mode = M_FLOOR;
 		else if (v == NULL)
 			usage();
 		else if (strcmp(a, "--label") == 0)
@@ -829,6 +950,7 @@ parse_args(int argc, char **argv)
 			    strcmp(a, "--users") == 0 ? &opt.users :
 			    strcmp(a, "--outstanding") == 0 ? &opt.k :
 			    strcmp(a, "--rounds") == 0 ? &opt.rounds :
+			    strcmp(a, "--bytes") == 0 ? &opt.bytes :
 			    strcmp(a, "--pid") == 0 ? &opt.pid : NULL;
 
 			if (dst == NULL)
@@ -839,7 +961,8 @@ parse_args(int argc, char **argv)
 	}
 	if (opt.conns < 1 || opt.conns > 1000000 || opt.users < 1 ||
 	    opt.k < 1 || opt.k > LG_MAX_K || opt.secs <= 0 || opt.warmup < 0 ||
-	    opt.timeout <= 0 || opt.rounds < 1)
+	    opt.timeout <= 0 || opt.rounds < 1 || opt.bytes < 1 ||
+	    opt.bytes > 65536)
 		usage();
 }
 
@@ -875,6 +998,10 @@ main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	if (opt.mode == M_FLOOR) {
+		send_floor();
+		return 0;
+	}
 	t_end_all = now_ns() + (int64_t)(opt.timeout * 1e9);
 	cs = calloc((size_t)opt.conns, sizeof(*cs));
 	fds = calloc((size_t)opt.conns + 1, sizeof(*fds));
