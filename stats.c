@@ -667,10 +667,26 @@ blocks_load(struct stats *s)
  * "last_seen" and "rings", then its "addresses" (of the pool) or "workers"
  * (of an address), each with its "name"; a worker has "agent" and
  * "difficulty" instead. */
-static void
-w_file_entry(struct json_w *w, const struct entry *e, int64_t now)
+/* The file is written through a bounded buffer: after each entry, what
+ * is there goes to f once it is past half full.  An entry is far smaller
+ * than half of SAVE_BUF, so the writer never truncates. */
+#define SAVE_BUF (256 * 1024)
+
+static int
+spill(struct json_w *w, FILE *f, size_t over)
 {
-	int i;
+	if (w->len <= over)
+		return 0;
+	if (w->truncated || fwrite(w->buf, 1, w->len, f) != w->len)
+		return -1;
+	w->len = 0;
+	return 0;
+}
+
+static int
+w_file_entry(struct json_w *w, FILE *f, const struct entry *e, int64_t now)
+{
+	int i, r = 0;
 
 	json_w_obj(w);
 	if (e->level != POOL)
@@ -689,62 +705,67 @@ w_file_entry(struct json_w *w, const struct entry *e, int64_t now)
 	if (e->level != WORKER) {
 		json_w_key(w, e->level == POOL ? "addresses" : "workers");
 		json_w_arr(w);
-		for (e = e->kids; e != NULL; e = e->next)
-			w_file_entry(w, e, now);
+		for (e = e->kids; e != NULL && r == 0; e = e->next)
+			r = w_file_entry(w, f, e, now);
 		json_w_arr_end(w);
 	}
 	json_w_obj_end(w);
+	return r < 0 ? -1 : spill(w, f, SAVE_BUF / 2);
 }
 
 int
 stats_save(const struct stats *s, const char *path)
 {
-	char tmp[STATS_PATH_MAX + 8], *buf = NULL;
-	size_t cap = 65536 + 2048 * (size_t)(s->nworkers + s->pool.nkids);
+	char tmp[STATS_PATH_MAX + 8], *buf;
 	int64_t now = (int64_t)time(NULL);
 	struct json_w w;
-	int n = -1, fd;
+	int ok, fd;
+	FILE *f;
 
 	if (s->keep_file || strlen(path) >= STATS_PATH_MAX) {
 		log_warnx("stats: not saving %s: %s", path, s->keep_file ?
 		    "it could not be moved aside" : "path too long");
 		return -1;
 	}
-	for (; n < 0 && cap <= (size_t)STATS_MAX_FILE; cap *= 2) {
-		free(buf);
-		if ((buf = malloc(cap)) == NULL)
-			break;
-		json_w_init(&w, buf, cap - 1);
-		json_w_obj(&w);
-		kv_i(&w, "version", FILE_VERSION);
-		kv_i(&w, "saved", now);
-		json_w_key(&w, "history");
-		w_ring(&w, s->hist_head, s->hist, HIST_LEN);
-		json_w_key(&w, "pool");
-		w_file_entry(&w, &s->pool, now);
-		json_w_obj_end(&w);
-		n = json_w_end(&w);
-	}
-	if (n >= 0)
-		buf[n++] = '\n';
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (n < 0)
+	if ((buf = malloc(SAVE_BUF)) == NULL) {
 		log_warnx("stats: cannot save %s: out of memory", path);
-	else if (put_file(tmp, "w", buf, (size_t)n) < 0 ||
-	    rename(tmp, path) < 0) {
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("stats: cannot save %s", path);
+		free(buf);
+		return -1;
+	}
+	json_w_init(&w, buf, SAVE_BUF - 1);
+	json_w_obj(&w);
+	kv_i(&w, "version", FILE_VERSION);
+	kv_i(&w, "saved", now);
+	json_w_key(&w, "history");
+	w_ring(&w, s->hist_head, s->hist, HIST_LEN);
+	json_w_key(&w, "pool");
+	ok = w_file_entry(&w, f, &s->pool, now) == 0;
+	json_w_obj_end(&w);
+	ok = ok && json_w_end(&w) >= 0;
+	if (ok)
+		buf[w.len++] = '\n';
+	ok = ok && spill(&w, f, 0) == 0 && fflush(f) == 0 &&
+	    fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
+	free(buf);
+	if (!ok) {
 		log_warn("stats: cannot save %s", path);
 		unlink(tmp);
-		n = -1;
+		return -1;
 	}
-	free(buf);
 	/* The rename is durable only once the directory is synced; some
 	 * file systems refuse fsync on a directory, which costs nothing. */
 	dir_of(path, tmp, sizeof(tmp));
-	if (n >= 0 && (fd = open(tmp, O_RDONLY)) >= 0) {
+	if ((fd = open(tmp, O_RDONLY)) >= 0) {
 		(void)fsync(fd);
 		close(fd);
 	}
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 /* Numbers in the file are >= 0; integers are at most max. */
