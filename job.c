@@ -67,13 +67,19 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- hex ---- */
 
+/* A digit's value plus one, 0 for every other byte: a template's
+ * megabytes of transaction hex are checked a byte per lookup. */
+static const uint8_t hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+};
+
 static int
 hexval(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;	/* 'A'..'F' -> 'a'..'f', and no other byte */
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	return hexv[c & 0xff] - 1;
 }
 
 int
@@ -467,7 +473,8 @@ read_txs(struct tmpl *t, const struct json_doc *d, int r, char *err,
 			return errf(err, errlen, "transactions[%zu].txid: "
 			    "missing or not 64 hex digits", i);
 		s = get_raw(d, tx, "data", &len);
-		for (k = 0; s != NULL && k < len && hexval(s[k]) >= 0; k++)
+		for (k = 0; s != NULL && k < len &&
+		    hexv[(unsigned char)s[k]] != 0; k++)
 			;
 		if (s == NULL || len == 0 || len % 2 != 0 || k < len)
 			return errf(err, errlen, "transactions[%zu].data: "

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "job.h"
 #include "json.h"
 #include "sha256.h"
 
@@ -342,6 +343,45 @@ bench_submit(void)
 	    n == RUNS * loops);
 }
 
+/* What the pool does with a node's template reply before the first
+ * notify: count + parse, decode the template (hex checks, txids, merkle
+ * branch, notify text), build one job and its coinbase hex. */
+static void
+bench_template(const char *doc, size_t n, struct json_tok *toks, size_t c,
+    size_t ntx)
+{
+	static const uint8_t script[22] = { 0x00, 0x14, 7, 7, 7 };
+	double t[RUNS], t0;
+	char err[160], hex[1024];
+	struct json_doc d;
+	struct tmpl *tp;
+	struct job j;
+	int run, ok = 1;
+
+	for (run = 0; run < RUNS; run++) {
+		t0 = now_ms();
+		ok = json_parse(NULL, doc, n, NULL, 0) == (int)c &&
+		    json_parse(&d, doc, n, toks, c) == (int)c &&
+		    (tp = tmpl_from_json(&d, json_get(&d, 0, "result"), err,
+		    sizeof(err))) != NULL;
+		if (ok) {
+			ok = job_init(&j, tp, script, 22, "/bench/", 8, err,
+			    sizeof(err)) == 0 &&
+			    job_notify_coinbase(&j, hex, sizeof(hex)) > 0;
+			t[run] = now_ms() - t0;
+			ok = ok && tp->ntx == ntx;
+			job_free(&j);
+			tmpl_unref(tp);
+		}
+		if (!ok) {
+			fprintf(stderr, "bench_json: template: %s\n", err);
+			exit(1);
+		}
+	}
+	printf("bench gbt_reply_to_job bytes=%zu txs=%zu median_ms=%.2f\n", n,
+	    ntx, median(t));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -409,6 +449,7 @@ main(int argc, char **argv)
 	    median(tc), n / median(tc) / 1e3);
 	printf("bench json_write_gbt bytes=%d median_ms=%.2f MBps=%.0f "
 	    "(includes hex encoding)\n", n, median(tw), n / median(tw) / 1e3);
+	bench_template(doc, (size_t)n, toks, (size_t)c, ntx - 1);
 	bench_submit();
 	free(toks);
 	free(doc);

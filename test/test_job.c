@@ -638,7 +638,7 @@ test_hex_prevhash(void)
 	    "00000000000000000002a37afd7eeb39b7892106d06a8f94df7c7866c35fe4e2";
 	uint8_t b[32], ph[32];
 	char out[65];
-	int i;
+	int i, k;
 
 	CHECK(hex_decode(disp, 64, b, 32) == 0);
 	for (i = 0; i < 32; i++)
@@ -649,6 +649,20 @@ test_hex_prevhash(void)
 	CHECK(hex_decode("aBcD", 4, b, 2) == 0 && b[0] == 0xab && b[1] == 0xcd);
 	CHECK(hex_decode("abc", 3, b, 2) < 0 && hex_decode("abcg", 4, b, 2) < 0);
 	CHECK(hex_decode("0x12", 4, b, 2) < 0 && hex_decode("", 0, b, 0) == 0);
+	for (k = 0; k < 256; k++) {	/* every byte, in either place */
+		char pair[2] = { (char)k, '7' };
+		uint8_t one[1];
+		int digit = (k >= '0' && k <= '9') || (k >= 'a' && k <= 'f') ||
+		    (k >= 'A' && k <= 'F');
+		int want = k <= '9' ? k - '0' : (k | 0x20) - 'a' + 10;
+
+		CHECKF((hex_decode(pair, 2, one, 1) == 0) == digit &&
+		    (!digit || one[0] == (uint8_t)(want << 4 | 7)), "byte %d", k);
+		pair[0] = '7';
+		pair[1] = (char)k;
+		CHECKF((hex_decode(pair, 2, one, 1) == 0) == digit &&
+		    (!digit || one[0] == (uint8_t)(0x70 | want)), "byte %d", k);
+	}
 	hex_encode(b, 2, out);
 	CHECK(strcmp(out, "abcd") == 0);
 }
