@@ -233,6 +233,7 @@ tmpl_unref(struct tmpl *t)
 	free(t);
 }
 
+/* Text built piece by piece into a bounded buffer. */
 struct sbuf {
 	char *buf;
 	size_t cap, len;
@@ -265,7 +266,29 @@ job_stratum_prevhash(const uint8_t prevhash[32], char out[65])
 	hex_encode(sw, 32, out);
 }
 
-static int notify_text(struct tmpl *t);
+/* The notify text every job of t shares (see struct tmpl). */
+static int
+notify_text(struct tmpl *t)
+{
+	struct sbuf b = { t->notify_tail, sizeof(t->notify_tail), 0 };
+	char nums[40];
+	size_t i;
+
+	job_stratum_prevhash(t->prevhash, t->notify_ph);
+	sb_add(&b, "[", NULL, 0, "");
+	for (i = 0; i < t->nbranch; i++)
+		sb_add(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
+	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
+	snprintf(nums, sizeof(nums), "],\"%08lx\",\"%08lx\",\"%08lx\",",
+	    (unsigned long)t->version, (unsigned long)t->bits,
+	    (unsigned long)t->curtime);
+	sb_add(&b, nums, NULL, 0, "");
+	if (b.len >= b.cap)
+		return -1;
+	t->notify_tail[b.len] = '\0';
+	t->notify_tail_len = b.len;
+	return 0;
+}
 
 /* The branch of index 0: the coinbase node's sibling at every level.  row
  * holds a level's known nodes, positions 1..m-1; the next level's j >= 1
@@ -632,30 +655,6 @@ job_free(struct job *j)
 }
 
 /* ---- mining.notify ---- */
-
-/* The shared parts, made once per template. */
-static int
-notify_text(struct tmpl *t)
-{
-	struct sbuf b = { t->notify_tail, sizeof(t->notify_tail), 0 };
-	char nums[40];
-	size_t i;
-
-	job_stratum_prevhash(t->prevhash, t->notify_ph);
-	sb_add(&b, "[", NULL, 0, "");
-	for (i = 0; i < t->nbranch; i++)
-		sb_add(&b, i > 0 ? ",\"" : "\"", t->branch[i], 32, "\"");
-	/* version, nbits, ntime: the numbers as 8 big-endian hex digits */
-	snprintf(nums, sizeof(nums), "],\"%08lx\",\"%08lx\",\"%08lx\",",
-	    (unsigned long)t->version, (unsigned long)t->bits,
-	    (unsigned long)t->curtime);
-	sb_add(&b, nums, NULL, 0, "");
-	if (b.len >= b.cap)
-		return -1;
-	t->notify_tail[b.len] = '\0';
-	t->notify_tail_len = b.len;
-	return 0;
-}
 
 int
 job_notify_coinbase(const struct job *j, char *buf, size_t cap)

@@ -1072,7 +1072,7 @@ accept_all(struct pool *p, int lfd, int64_t now)
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
 		    errno == ENOBUFS || errno == ENOMEM)) {
 			/* The connection stays queued and the listener
-			 * readable: poll would spin.  Wait for a close. */
+			 * readable: polling it would spin.  Rest a while. */
 			if (now - p->nofd_logged_ms > 60000)
 				log_warn("cannot accept miners (%d connected)",
 				    p->nclients);
