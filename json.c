@@ -8,7 +8,7 @@
  * Hot path: the megabytes of hex in a getblocktemplate reply, which
  * plain_run() skips four bytes a step; UTF-8 is validated once, in parsing.
  */
-#include <inttypes.h>
+#include <stdint.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
