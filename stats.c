@@ -662,30 +662,43 @@ blocks_load(struct stats *s)
 
 /* ---- the stats file ---------------------------------------------------- */
 
-/* {"version":1,"saved":T,"history":RING,"pool":ENTRY}.  An entry is its
- * tally as the API shows it (the loader skips the hashrates) with
- * "last_seen" and "rings", then its "addresses" (of the pool) or "workers"
- * (of an address), each with its "name"; a worker has "agent" and
- * "difficulty" instead. */
 /* The file is written through a bounded buffer: after each entry, what
  * is there goes to f once it is past half full.  An entry is far smaller
  * than half of SAVE_BUF, so the writer never truncates. */
 #define SAVE_BUF (256 * 1024)
 
+struct save {
+	struct json_w w;
+	FILE *f;
+	size_t done;		/* bytes written so far */
+};
+
+/* What is buffered goes to the file once past over bytes; a file that
+ * stats_load would refuse as too big is not written. */
 static int
-spill(struct json_w *w, FILE *f, size_t over)
+spill(struct save *sv, size_t over)
 {
+	struct json_w *w = &sv->w;
+
 	if (w->len <= over)
 		return 0;
-	if (w->truncated || fwrite(w->buf, 1, w->len, f) != w->len)
+	sv->done += w->len;
+	if (w->truncated || sv->done > (size_t)STATS_MAX_FILE ||
+	    fwrite(w->buf, 1, w->len, sv->f) != w->len)
 		return -1;
 	w->len = 0;
 	return 0;
 }
 
+/* {"version":1,"saved":T,"history":RING,"pool":ENTRY}.  An entry is its
+ * tally as the API shows it (the loader skips the hashrates) with
+ * "last_seen" and "rings", then its "addresses" (of the pool) or "workers"
+ * (of an address), each with its "name"; a worker has "agent" and
+ * "difficulty" instead. */
 static int
-w_file_entry(struct json_w *w, FILE *f, const struct entry *e, int64_t now)
+w_file_entry(struct save *sv, const struct entry *e, int64_t now)
 {
+	struct json_w *w = &sv->w;
 	int i, r = 0;
 
 	json_w_obj(w);
@@ -706,11 +719,11 @@ w_file_entry(struct json_w *w, FILE *f, const struct entry *e, int64_t now)
 		json_w_key(w, e->level == POOL ? "addresses" : "workers");
 		json_w_arr(w);
 		for (e = e->kids; e != NULL && r == 0; e = e->next)
-			r = w_file_entry(w, f, e, now);
+			r = w_file_entry(sv, e, now);
 		json_w_arr_end(w);
 	}
 	json_w_obj_end(w);
-	return r < 0 ? -1 : spill(w, f, SAVE_BUF / 2);
+	return r < 0 ? -1 : spill(sv, SAVE_BUF / 2);
 }
 
 int
@@ -718,9 +731,8 @@ stats_save(const struct stats *s, const char *path)
 {
 	char tmp[STATS_PATH_MAX + 8], *buf;
 	int64_t now = (int64_t)time(NULL);
-	struct json_w w;
+	struct save sv;
 	int ok, fd;
-	FILE *f;
 
 	if (s->keep_file || strlen(path) >= STATS_PATH_MAX) {
 		log_warnx("stats: not saving %s: %s", path, s->keep_file ?
@@ -732,29 +744,31 @@ stats_save(const struct stats *s, const char *path)
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL) {
+	if ((sv.f = fopen(tmp, "w")) == NULL) {
 		log_warn("stats: cannot save %s", path);
 		free(buf);
 		return -1;
 	}
-	json_w_init(&w, buf, SAVE_BUF - 1);
-	json_w_obj(&w);
-	kv_i(&w, "version", FILE_VERSION);
-	kv_i(&w, "saved", now);
-	json_w_key(&w, "history");
-	w_ring(&w, s->hist_head, s->hist, HIST_LEN);
-	json_w_key(&w, "pool");
-	ok = w_file_entry(&w, f, &s->pool, now) == 0;
-	json_w_obj_end(&w);
-	ok = ok && json_w_end(&w) >= 0;
+	sv.done = 0;
+	json_w_init(&sv.w, buf, SAVE_BUF - 1);
+	json_w_obj(&sv.w);
+	kv_i(&sv.w, "version", FILE_VERSION);
+	kv_i(&sv.w, "saved", now);
+	json_w_key(&sv.w, "history");
+	w_ring(&sv.w, s->hist_head, s->hist, HIST_LEN);
+	json_w_key(&sv.w, "pool");
+	ok = w_file_entry(&sv, &s->pool, now) == 0;
+	json_w_obj_end(&sv.w);
+	ok = ok && json_w_end(&sv.w) >= 0;
 	if (ok)
-		buf[w.len++] = '\n';
-	ok = ok && spill(&w, f, 0) == 0 && fflush(f) == 0 &&
-	    fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
+		buf[sv.w.len++] = '\n';
+	ok = ok && spill(&sv, 0) == 0 && fflush(sv.f) == 0 &&
+	    fsync(fileno(sv.f)) == 0;
+	ok = fclose(sv.f) == 0 && ok && rename(tmp, path) == 0;
 	free(buf);
 	if (!ok) {
-		log_warn("stats: cannot save %s", path);
+		log_warnx("stats: cannot save %s: %s", path, sv.done >
+		    (size_t)STATS_MAX_FILE ? "too big" : strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
